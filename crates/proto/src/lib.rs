@@ -1,0 +1,23 @@
+//! # pullhttp-proto
+//!
+//! The sans-IO protocol core of pullhttp: HTTP/2 frames and HPACK today, the HTTP/2 and
+//! HTTP/1.1 connection state machines as they land.
+//!
+//! This crate owns wire formats and protocol state. It must not know about sockets, async
+//! runtimes, clocks, wakers or locks: bytes go in, events and bytes come out, and time is a
+//! parameter. That rule is what lets the same core run under any driver and be tested
+//! deterministically; it is enforced by the crate's dependencies (`bytes`, `http`, `httparse`
+//! only) and by `#![forbid(unsafe_code)]`.
+//!
+//! Modules:
+//! - [`h2`]: HTTP/2 (RFC 9113): [`h2::frame`] (frame codec and reader) and [`h2::hpack`]
+//!   (RFC 7541 header compression).
+
+#![forbid(unsafe_code)]
+
+pub mod h2;
+
+/// The README's code examples, compiled and run as doctests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
