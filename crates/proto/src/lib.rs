@@ -10,12 +10,17 @@
 //! only) and by `#![forbid(unsafe_code)]`.
 //!
 //! Modules:
-//! - [`h2`]: HTTP/2 (RFC 9113): [`h2::frame`] (frame codec and reader) and [`h2::hpack`]
-//!   (RFC 7541 header compression).
+//! - [`h2`]: HTTP/2 (RFC 9113): [`h2::Connection`] (the connection state machine, server
+//!   and client), [`h2::frame`] (frame codec and reader) and [`h2::hpack`] (RFC 7541 header
+//!   compression).
+//! - [`RequestKey`]: the handle matching a request to its response.
 
 #![forbid(unsafe_code)]
 
 pub mod h2;
+mod key;
+
+pub use key::RequestKey;
 
 /// The README's code examples, compiled and run as doctests so they stay true.
 #[cfg(doctest)]

@@ -5,4 +5,5 @@
 
 pub mod fixtures;
 pub mod frames;
+pub mod h2;
 pub mod rfc7541;

@@ -1,0 +1,154 @@
+//! The output queue: frames waiting to be written, kept as a list of byte chunks so large
+//! DATA payloads are never copied, with the bookkeeping that makes `Sent` exact.
+//!
+//! Offsets are absolute: `written` counts every octet the writer has taken, and a marker
+//! placed after a frame fires once the writer reports that offset flushed. Small frames are
+//! encoded into one contiguous scratch buffer, so everything produced while handling one read
+//! leaves in few slices (one vectored write).
+
+use std::collections::VecDeque;
+
+use bytes::{Buf, Bytes, BytesMut};
+
+use crate::h2::StreamId;
+
+/// DATA payloads at least this long are queued as their own chunk instead of copied.
+const ZERO_COPY_MIN: usize = 1024;
+
+/// What a marker stands for when its offset is flushed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Marker {
+    /// The frame carrying END_STREAM of our message on this stream.
+    EndStream(StreamId),
+    /// A SETTINGS or PING ACK (counted while unwritten, to pause input).
+    Ack,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct OutQueue {
+    chunks: VecDeque<Bytes>,
+    scratch: BytesMut,
+    /// Octets in `chunks` (scratch not included).
+    chunked: usize,
+    written: u64,
+    flushed: u64,
+    markers: VecDeque<(u64, Marker)>,
+    unwritten_acks: usize,
+}
+
+impl OutQueue {
+    /// Octets waiting to be written.
+    pub(crate) fn len(&self) -> usize {
+        self.chunked + self.scratch.len()
+    }
+
+    /// The buffer to encode small frames into.
+    pub(crate) fn buf(&mut self) -> &mut BytesMut {
+        &mut self.scratch
+    }
+
+    /// Appends a payload after the frames in the scratch buffer, without copying when large.
+    pub(crate) fn push_payload(&mut self, payload: Bytes) {
+        if payload.len() < ZERO_COPY_MIN {
+            self.scratch.extend_from_slice(&payload);
+            return;
+        }
+        self.seal();
+        self.chunked += payload.len();
+        self.chunks.push_back(payload);
+    }
+
+    fn seal(&mut self) {
+        if !self.scratch.is_empty() {
+            let chunk = self.scratch.split().freeze();
+            self.chunked += chunk.len();
+            self.chunks.push_back(chunk);
+        }
+    }
+
+    /// Places a marker after everything queued so far.
+    pub(crate) fn mark(&mut self, marker: Marker) {
+        let offset = self.written + self.len() as u64;
+        if marker == Marker::Ack {
+            self.unwritten_acks += 1;
+        }
+        self.markers.push_back((offset, marker));
+    }
+
+    /// ACK frames queued and not yet written.
+    pub(crate) fn unwritten_acks(&self) -> usize {
+        self.unwritten_acks
+    }
+
+    /// The queued octets, in order.
+    pub(crate) fn chunks(&self) -> impl Iterator<Item = &[u8]> {
+        self.chunks
+            .iter()
+            .map(|c| &c[..])
+            .chain((!self.scratch.is_empty()).then_some(&self.scratch[..]))
+    }
+
+    /// The writer took `n` octets from the front.
+    pub(crate) fn advance(&mut self, mut n: usize) {
+        n = n.min(self.len());
+        self.written += n as u64;
+        while n > 0 {
+            let Some(front) = self.chunks.front_mut() else {
+                self.scratch.advance(n);
+                break;
+            };
+            let take = n.min(front.len());
+            front.advance(take);
+            self.chunked -= take;
+            n -= take;
+            if front.is_empty() {
+                self.chunks.pop_front();
+            }
+        }
+        self.unwritten_acks = self
+            .markers
+            .iter()
+            .filter(|&&(offset, m)| m == Marker::Ack && offset > self.written)
+            .count();
+    }
+
+    /// Everything written so far is flushed; returns the markers now reached.
+    pub(crate) fn flush(&mut self, reached: &mut Vec<Marker>) {
+        self.flushed = self.written;
+        while let Some(&(offset, marker)) = self.markers.front() {
+            if offset > self.flushed {
+                break;
+            }
+            self.markers.pop_front();
+            if marker != Marker::Ack {
+                reached.push(marker);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn advance_across_chunks_then_flush_reaches_markers_in_order() {
+        let mut q = OutQueue::default();
+        q.buf().extend_from_slice(b"head");
+        q.push_payload(Bytes::from(vec![7u8; 2000]));
+        q.mark(Marker::EndStream(StreamId::new(1)));
+        q.buf().extend_from_slice(b"ack");
+        q.mark(Marker::Ack);
+        assert_eq!(q.len(), 4 + 2000 + 3);
+        assert_eq!(q.chunks().count(), 3);
+        assert_eq!(q.unwritten_acks(), 1);
+        let mut reached = Vec::new();
+        q.advance(2003);
+        q.flush(&mut reached);
+        assert_eq!(reached, [Marker::EndStream(StreamId::new(1))]);
+        assert_eq!(q.unwritten_acks(), 1);
+        q.advance(3);
+        assert_eq!(q.unwritten_acks(), 0);
+        assert_eq!(q.len(), 0);
+    }
+}
