@@ -143,7 +143,7 @@ mod tests {
         assert_eq!(q.chunks().count(), 3);
         assert_eq!(q.unwritten_acks(), 1);
         let mut reached = Vec::new();
-        q.advance(2003);
+        q.advance(2004);
         q.flush(&mut reached);
         assert_eq!(reached, [Marker::EndStream(StreamId::new(1))]);
         assert_eq!(q.unwritten_acks(), 1);
