@@ -230,7 +230,14 @@ impl Connection {
             .filter(|&n| n > 0)
         {
             self.flow.recv.grow(extra);
-            self.flush_window_updates(None);
+            // Announced now whatever its size: batching applies to released data only.
+            if let Some(increment) = self.flow.recv.take_update(true) {
+                WindowUpdate {
+                    stream_id: StreamId::ZERO,
+                    increment,
+                }
+                .encode(self.out.buf());
+            }
         }
     }
 
