@@ -478,6 +478,3 @@ impl RequestPseudo {
 pub(crate) fn is_dropped_on_send(name: &HeaderName, value: &HeaderValue) -> bool {
     is_connection_specific(name) || (name == "te" && value != "trailers") || name == HOST
 }
-
-#[cfg(test)]
-mod tests;
