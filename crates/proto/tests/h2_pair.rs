@@ -170,7 +170,7 @@ impl Echo {
 
 fn body(seed: u32, len: usize) -> Bytes {
     (0..len)
-        .map(|i| (i as u32).wrapping_mul(31).wrapping_add(seed) as u8)
+        .map(|i| u8::try_from((i * 31 + seed as usize) % 251).expect("below 251"))
         .collect::<Vec<u8>>()
         .into()
 }
