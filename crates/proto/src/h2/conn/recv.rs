@@ -279,6 +279,9 @@ impl Connection {
             }
             return;
         };
+        if reserved_forbids(s.state, FrameType::WINDOW_UPDATE) {
+            return self.unexpected_frame(FrameType::WINDOW_UPDATE, f.stream_id);
+        }
         if s.send.window.adjust(increment).is_err() {
             return self.stream_error(f.stream_id, PeerError::WindowOverflow, now);
         }
@@ -352,6 +355,9 @@ impl Connection {
             }
             return;
         };
+        if reserved_forbids(s.state, FrameType::DATA) {
+            return self.unexpected_frame(FrameType::DATA, id);
+        }
         let error = if !s.state.is_recv_open() {
             Some(PeerError::StreamClosed {
                 frame: FrameType::DATA,
@@ -413,7 +419,14 @@ impl Connection {
                 _ => SectionKind::Trailers,
             };
             let recv_open = s.state.is_recv_open() || s.state == State::ReservedRemote;
+            let forbidden = reserved_forbids(s.state, FrameType::HEADERS);
             let section = self.decode_section(&f.block, kind);
+            if forbidden {
+                if let Err(SectionError::Compression(e)) = section {
+                    return self.connection_error(PeerError::Compression(e));
+                }
+                return self.unexpected_frame(FrameType::HEADERS, id);
+            }
             if !recv_open {
                 if let Err(SectionError::Compression(e)) = section {
                     return self.connection_error(PeerError::Compression(e));
@@ -601,7 +614,10 @@ impl Connection {
 
     fn on_push_promise(&mut self, f: PushPromise, now: Instant) {
         let promised = f.promised_id;
-        let allowed = self.config.role == Role::Client && self.config.enable_push;
+        // §8.4: only on a stream we (the client) opened, and only with push enabled.
+        let allowed = self.config.role == Role::Client
+            && self.config.enable_push
+            && !self.streams.is_peer_initiated(f.stream_id);
         let fresh = promised.is_server_initiated()
             && self.streams.absent(promised, now) == Absent::Idle
             && self.streams.get(promised).is_none();
@@ -820,6 +836,22 @@ impl Connection {
         self.shutdown.drain_deadline = Some(now + self.config.graceful_drain_timeout);
         self.go_away(ErrorCode::NO_ERROR, Bytes::new());
         self.maybe_close();
+    }
+}
+
+/// §5.1: in the reserved states only some frames may be received; others are connection
+/// errors of type PROTOCOL_ERROR.
+fn reserved_forbids(state: State, frame: FrameType) -> bool {
+    match state {
+        State::ReservedLocal => !matches!(
+            frame,
+            FrameType::RST_STREAM | FrameType::PRIORITY | FrameType::WINDOW_UPDATE
+        ),
+        State::ReservedRemote => !matches!(
+            frame,
+            FrameType::HEADERS | FrameType::RST_STREAM | FrameType::PRIORITY
+        ),
+        _ => false,
     }
 }
 
