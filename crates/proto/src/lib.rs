@@ -22,6 +22,15 @@ mod key;
 
 pub use key::RequestKey;
 
+/// Internals for tests and fuzzing; not part of the API and not covered by semver.
+#[doc(hidden)]
+pub mod __private {
+    /// Checks an HTTP/2 connection's internal invariants.
+    pub fn h2_check_invariants(conn: &crate::h2::Connection) -> Result<(), String> {
+        conn.check_invariants()
+    }
+}
+
 /// The README's code examples, compiled and run as doctests so they stay true.
 #[cfg(doctest)]
 #[doc = include_str!("../../../README.md")]

@@ -405,3 +405,33 @@ fn client_extended_connect_requires_peer_setting_rfc8441_s3() {
     let fields = peer.decode(h);
     assert!(fields.contains(&(":protocol".into(), "websocket".into())));
 }
+
+#[test]
+fn oversized_response_headers_are_refused_without_desynchronising_hpack() {
+    let mut config = Config::client();
+    config.max_header_list_size = 1024;
+    let mut peer = Peer::client_with_settings(config, &[]);
+    let head = http::Request::get("https://example.com/")
+        .body(())
+        .unwrap()
+        .into_parts()
+        .0;
+    let k1 = peer.conn.send_request(&head, true).unwrap();
+    let k3 = peer.conn.send_request(&head, true).unwrap();
+    peer.frames();
+    peer.events();
+    let big = "v".repeat(2000);
+    peer.send_headers(1, &[(":status", "200"), ("x-big", big.as_str())], true);
+    let frames = peer.frames();
+    assert!(frames.iter().any(|f| matches!(f, Frame::RstStream(r)
+        if r.stream_id == StreamId::new(1) && r.code == ErrorCode::REFUSED_STREAM)));
+    assert!(!frames.iter().any(|f| matches!(f, Frame::GoAway(_))));
+    let events = peer.events();
+    assert!(matches!(&events[..], [Event::RecvReset { key, .. }] if *key == k1));
+    // The next response reuses the entry the refused one inserted, and decodes.
+    peer.send_headers(3, &[(":status", "200"), ("x-big", "short")], true);
+    let events = peer.events();
+    assert!(
+        matches!(&events[..], [Event::Response { key, head, .. }] if *key == k3 && head.headers["x-big"] == "short")
+    );
+}

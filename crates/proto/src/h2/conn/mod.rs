@@ -417,6 +417,66 @@ impl Connection {
         self.phase == Phase::Closed
     }
 
+    /// Checks the internal invariants (for property tests and fuzzing, through
+    /// `pullhttp_proto::__private`): windows within 2^31-1, buffered octets summed right and
+    /// within their bounds, concurrency counts matching the streams.
+    pub(crate) fn check_invariants(&self) -> Result<(), String> {
+        let mut buffered = 0;
+        let (mut peer_active, mut local_active) = (0, 0);
+        for id in self.streams.ids() {
+            let Some(s) = self.streams.get(id) else {
+                return Err(format!("stream {id} listed but missing"));
+            };
+            if i64::from(s.send.window.available()) > flow::MAX_WINDOW {
+                return Err(format!("stream {id} send window above 2^31-1"));
+            }
+            if s.send.buffered > self.config.max_send_buffer_per_stream {
+                return Err(format!("stream {id} buffers {} octets", s.send.buffered));
+            }
+            let chunks: usize = s.send.buf.iter().map(|b| b.len()).sum();
+            if chunks != s.send.buffered {
+                return Err(format!(
+                    "stream {id} buffer count {} != {chunks}",
+                    s.send.buffered
+                ));
+            }
+            buffered += s.send.buffered;
+            if matches!(
+                s.state,
+                stream::State::Open
+                    | stream::State::HalfClosedLocal
+                    | stream::State::HalfClosedRemote
+            ) {
+                if self.streams.is_peer_initiated(id) {
+                    peer_active += 1;
+                } else {
+                    local_active += 1;
+                }
+            }
+        }
+        if buffered != self.flow.buffered || buffered > self.config.max_send_buffer {
+            return Err(format!(
+                "connection buffers {} but streams hold {buffered}",
+                self.flow.buffered
+            ));
+        }
+        if (peer_active, local_active) != (self.streams.peer_active(), self.streams.local_active())
+        {
+            return Err(format!(
+                "active counts {:?} != recount {:?}",
+                (self.streams.peer_active(), self.streams.local_active()),
+                (peer_active, local_active)
+            ));
+        }
+        if self.streams.remembered_resets() > self.config.reset_stream_memory {
+            return Err("reset memory over its bound".into());
+        }
+        if self.codec.reader.buffered() > self.config.max_header_block_size {
+            return Err("field block buffer over its bound".into());
+        }
+        Ok(())
+    }
+
     // ----- shared internals -----
 
     fn key(&self, id: StreamId) -> RequestKey {
