@@ -18,6 +18,7 @@ mod flow;
 mod output;
 mod priority;
 mod recv;
+mod reset;
 mod send;
 mod settings;
 mod store;
