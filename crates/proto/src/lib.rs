@@ -19,6 +19,7 @@
 
 pub mod h2;
 mod key;
+mod output;
 
 pub use key::RequestKey;
 

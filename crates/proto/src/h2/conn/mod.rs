@@ -7,7 +7,7 @@
 //! Submodules: `config` (options and defaults), `settings`, `stream` (§5.1 states), `store`
 //! (ids, concurrency, reset memory), `flow` (windows), `priority` (RFC 9218), `send`
 //! (buffers and the DATA scheduler), `recv` (incoming frames), `command` (the application's
-//! commands), `output` (the output queue and `Sent` offsets), `budget` (token buckets),
+//! commands), `budget` (token buckets),
 //! `event` (what is reported).
 
 mod budget;
@@ -15,7 +15,6 @@ mod command;
 mod config;
 mod event;
 mod flow;
-mod output;
 mod priority;
 mod recv;
 mod reset;
@@ -39,9 +38,9 @@ use super::frame::{FrameReader, Settings, WindowUpdate};
 use super::hpack::{Decoder, Encoder};
 use super::{ErrorCode, StreamId};
 use crate::RequestKey;
+use crate::output::{Marker, OutQueue};
 use budget::Bucket;
 use flow::{DEFAULT_WINDOW, RecvFlow, Window};
-use output::{Marker, OutQueue};
 use send::Scheduler;
 use settings::LocalSettings;
 use store::Store;
@@ -379,8 +378,8 @@ impl Connection {
         let mut reached = Vec::new();
         self.out.flush(&mut reached);
         for marker in reached {
-            if let Marker::EndStream(id) = marker {
-                self.report_sent(id);
+            if let Marker::End(id) = marker {
+                self.report_sent(StreamId::new(u32::try_from(id).unwrap_or(0)));
             }
         }
         self.maybe_close();

@@ -12,7 +12,6 @@ use bytes::{Buf, Bytes};
 use http::{Method, StatusCode};
 
 use super::event::{ConnectionError, Event, Initiator, StreamReset};
-use super::output::Marker;
 use super::priority::{PRIORITY_UPDATE, Priority};
 use super::settings::check_flood;
 use super::store::Absent;
@@ -25,6 +24,7 @@ use crate::h2::frame::{
 use crate::h2::hpack::DecoderError;
 use crate::h2::message::{MessageError, Section, SectionBuilder, SectionKind};
 use crate::h2::{ErrorCode, PeerError, StreamId};
+use crate::output::Marker;
 
 /// Why a header section could not be turned into a message.
 enum SectionError {

@@ -15,12 +15,12 @@ use std::collections::{BTreeSet, VecDeque};
 use bytes::{Bytes, BytesMut};
 use http::HeaderMap;
 
-use super::output::Marker;
 use super::stream::SendPhase;
 use super::{Connection, Phase};
 use crate::h2::StreamId;
 use crate::h2::frame::{Data, Headers};
 use crate::h2::hpack::FieldRef;
+use crate::output::Marker;
 
 /// Streams waiting to send, by urgency.
 #[derive(Debug, Default)]
@@ -174,7 +174,7 @@ impl Connection {
 
     /// Our END_STREAM is queued: mark it for `Sent` and move the stream's state.
     pub(super) fn finish_sending(&mut self, id: StreamId) {
-        self.out.mark(Marker::EndStream(id));
+        self.out.mark(Marker::End(u64::from(id.as_u32())));
         let Some(s) = self.streams.get_mut(id) else {
             return;
         };

@@ -1,8 +1,8 @@
-//! The output queue: frames waiting to be written, kept as a list of byte chunks so large
-//! DATA payloads are never copied, with the bookkeeping that makes `Sent` exact.
+//! The output queue shared by both protocol versions: octets waiting to be written, kept as a list of byte chunks so large
+//! body payloads are never copied, with the bookkeeping that makes `Sent` exact.
 //!
 //! Offsets are absolute: `written` counts every octet the writer has taken, and a marker
-//! placed after a frame fires once the writer reports that offset flushed. Small frames are
+//! placed after a frame fires once the writer reports that offset flushed. Small frames and heads are
 //! encoded into one contiguous scratch buffer, so everything produced while handling one read
 //! leaves in few slices (one vectored write).
 
@@ -10,16 +10,15 @@ use std::collections::VecDeque;
 
 use bytes::{Buf, Bytes, BytesMut};
 
-use crate::h2::StreamId;
-
-/// DATA payloads at least this long are queued as their own chunk instead of copied.
+/// Payloads at least this long are queued as their own chunk instead of copied.
 const ZERO_COPY_MIN: usize = 1024;
 
 /// What a marker stands for when its offset is flushed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Marker {
-    /// The frame carrying END_STREAM of our message on this stream.
-    EndStream(StreamId),
+    /// The last octet of our message on this exchange (HTTP/2 stream id, HTTP/1 sequence
+    /// number).
+    End(u64),
     /// A SETTINGS or PING ACK (counted while unwritten, to pause input).
     Ack,
 }
@@ -136,7 +135,7 @@ mod tests {
         let mut q = OutQueue::default();
         q.buf().extend_from_slice(b"head");
         q.push_payload(Bytes::from(vec![7u8; 2000]));
-        q.mark(Marker::EndStream(StreamId::new(1)));
+        q.mark(Marker::End(1));
         q.buf().extend_from_slice(b"ack");
         q.mark(Marker::Ack);
         assert_eq!(q.len(), 4 + 2000 + 3);
@@ -145,7 +144,7 @@ mod tests {
         let mut reached = Vec::new();
         q.advance(2004);
         q.flush(&mut reached);
-        assert_eq!(reached, [Marker::EndStream(StreamId::new(1))]);
+        assert_eq!(reached, [Marker::End(1)]);
         assert_eq!(q.unwritten_acks(), 1);
         q.advance(3);
         assert_eq!(q.unwritten_acks(), 0);
