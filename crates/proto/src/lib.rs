@@ -17,11 +17,14 @@
 
 #![forbid(unsafe_code)]
 
+pub mod h1;
 pub mod h2;
 mod key;
 mod output;
+mod role;
 
 pub use key::RequestKey;
+pub use role::Role;
 
 /// Internals for tests and fuzzing; not part of the API and not covered by semver.
 #[doc(hidden)]

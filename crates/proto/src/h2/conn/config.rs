@@ -9,15 +9,7 @@ use std::time::Duration;
 use super::super::frame::{DEFAULT_MAX_FRAME_SIZE, SettingId};
 use super::super::message::{DEFAULT_PSEUDO_ORDER, PseudoHeader};
 use super::budget::Rate;
-
-/// Which end of the connection we are.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Role {
-    /// We accept streams opened by the client (odd ids) and may push (even ids).
-    Server,
-    /// We open streams (odd ids) and may accept pushes (even ids).
-    Client,
-}
+pub use crate::Role;
 
 /// How received DATA is credited back to the peer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,0 +1,479 @@
+//! Message heads (RFC 9112 §2-§6): parsing requests and responses on `httparse`, the rules
+//! `httparse` leaves to us, and the body framing a head implies (§6.3).
+//!
+//! Checked here: exact version tokens (505 for `HTTP/x.y` other than 1.0/1.1), target length
+//! (414), head size and field count (431), token names without whitespace before the colon,
+//! no obs-fold in requests, no bare CR, no NUL/CTL/DEL in values, exactly one `Host` in an
+//! HTTP/1.1 request, `Content-Length` as `1*DIGIT` (repeats only when identical),
+//! `Transfer-Encoding` (not on HTTP/1.0, not with `Content-Length`, `chunked` once and last,
+//! codings other than `chunked` unsupported: 501).
+//!
+//! Decision on bare LF: a lone LF ends a line (RFC 9112 §2.2 allows it), in heads and in
+//! chunk framing alike; a bare CR is always an error. Leniency for real servers, responses
+//! only: obs-fold is replaced by a space (§5.2) and whitespace before the colon is accepted.
+//!
+//! Field values are zero-copy slices of the received head. The original case and order of
+//! field names is kept in a [`HeaderCase`] extension.
+
+use bytes::Bytes;
+use http::header::{CONNECTION, CONTENT_LENGTH, EXPECT, HOST, TRANSFER_ENCODING, UPGRADE};
+use http::{
+    HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, Version, request, response,
+};
+
+use super::error::ParseError;
+
+/// The original names of a message's fields, in wire order and case. Received heads carry it
+/// as an extension; give it to an outgoing head (request or response) to write names in this
+/// case and order (fields of the map it does not list follow, in map order).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HeaderCase(Vec<Bytes>);
+
+impl HeaderCase {
+    /// An empty list.
+    pub fn new() -> Self {
+        HeaderCase(Vec::new())
+    }
+
+    /// Appends a field name as it should appear on the wire.
+    pub fn push(&mut self, name: impl Into<Bytes>) {
+        self.0.push(name.into());
+    }
+
+    /// The names in order.
+    pub fn names(&self) -> impl Iterator<Item = &[u8]> {
+        self.0.iter().map(|b| &b[..])
+    }
+}
+
+/// Size limits applied while parsing a head.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Limits {
+    pub(crate) max_head: usize,
+    pub(crate) max_headers: usize,
+    pub(crate) max_target: usize,
+}
+
+/// How the body of a message is delimited (§6.3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Framing {
+    /// No body.
+    Empty,
+    /// `Content-Length` octets.
+    Length(u64),
+    /// Chunked transfer coding.
+    Chunked,
+    /// Until the connection closes (responses only).
+    Close,
+}
+
+/// What a request asks of the connection beyond its body.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Upgrade {
+    /// `Upgrade:` with `Connection: upgrade`; the protocols as sent.
+    Protocol(HeaderValue),
+    /// `Upgrade: h2c` with `HTTP2-Settings` (RFC 7540 §3.2): the settings payload,
+    /// base64url as sent.
+    H2c(HeaderValue),
+    /// A CONNECT request (RFC 9110 §9.3.6).
+    Connect,
+}
+
+/// A parsed request head and what it implies.
+#[derive(Debug)]
+pub(crate) struct ParsedRequest {
+    pub(crate) head: request::Parts,
+    pub(crate) framing: Framing,
+    pub(crate) keep_alive: bool,
+    pub(crate) expect_continue: bool,
+    pub(crate) upgrade: Option<Upgrade>,
+}
+
+/// A parsed response head and what it implies.
+#[derive(Debug)]
+pub(crate) struct ParsedResponse {
+    pub(crate) head: response::Parts,
+    pub(crate) framing: Framing,
+    pub(crate) keep_alive: bool,
+}
+
+/// Offsets of one field within the head.
+#[derive(Clone, Copy)]
+struct FieldPos {
+    name: (usize, usize),
+    value: (usize, usize),
+}
+
+fn offset(base: &[u8], part: &[u8]) -> (usize, usize) {
+    (part.as_ptr() as usize - base.as_ptr() as usize, part.len())
+}
+
+/// Checks input that does not yet hold a whole head against the limits.
+fn check_partial(buf: &[u8], limits: Limits, request: bool) -> Result<(), ParseError> {
+    let first_line = buf.iter().position(|&b| b == b'\n');
+    if request && first_line.is_none() && buf.len() > limits.max_target + 32 {
+        return Err(ParseError::TargetTooLong);
+    }
+    if buf.len() > limits.max_head {
+        return Err(ParseError::HeadTooLarge);
+    }
+    Ok(())
+}
+
+/// Rejects a CR not followed by LF in `head` (§2.2).
+fn check_bare_cr(head: &[u8]) -> Result<(), ParseError> {
+    let bare =
+        head.windows(2).any(|w| w[0] == b'\r' && w[1] != b'\n') || head.last() == Some(&b'\r');
+    if bare {
+        return Err(ParseError::Malformed("bare CR"));
+    }
+    Ok(())
+}
+
+fn map_httparse(e: httparse::Error, buf: &[u8]) -> ParseError {
+    match e {
+        httparse::Error::TooManyHeaders => ParseError::TooManyHeaders,
+        httparse::Error::Version => {
+            // `HTTP/d.d` other than 1.0 and 1.1 is a version we do not support (505); any
+            // other token is not HTTP at all (400).
+            let line_end = buf
+                .iter()
+                .position(|&b| b == b'\r' || b == b'\n')
+                .unwrap_or(buf.len());
+            let line = &buf[..line_end];
+            let version = if buf.starts_with(b"HTTP/") {
+                line.get(..8)
+            } else {
+                line.rsplit(|&b| b == b' ').next()
+            };
+            match version {
+                Some([b'H', b'T', b'T', b'P', b'/', d1, b'.', d2])
+                    if d1.is_ascii_digit() && d2.is_ascii_digit() =>
+                {
+                    ParseError::UnsupportedVersion
+                }
+                _ => ParseError::Malformed("invalid HTTP version"),
+            }
+        }
+        httparse::Error::HeaderName => ParseError::Malformed("invalid field name"),
+        httparse::Error::HeaderValue => ParseError::Malformed("invalid field value"),
+        httparse::Error::NewLine => ParseError::Malformed("invalid line ending"),
+        httparse::Error::Status => ParseError::Malformed("invalid status code"),
+        httparse::Error::Token => ParseError::Malformed("invalid token"),
+    }
+}
+
+/// Builds the header map from field positions; values must not hold NUL, CTL or DEL.
+fn build_headers(
+    head: &Bytes,
+    fields: &[FieldPos],
+    fold_obs: bool,
+) -> Result<(HeaderMap, HeaderCase), ParseError> {
+    let mut map = HeaderMap::with_capacity(fields.len());
+    let mut case = HeaderCase(Vec::with_capacity(fields.len()));
+    for f in fields {
+        let raw_name = head.slice(f.name.0..f.name.0 + f.name.1);
+        let mut raw_value = head.slice(f.value.0..f.value.0 + f.value.1);
+        if fold_obs && raw_value.iter().any(|&b| b == b'\r' || b == b'\n') {
+            let folded: Vec<u8> = raw_value
+                .iter()
+                .map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b })
+                .collect();
+            raw_value = Bytes::from(folded);
+        }
+        if raw_value
+            .iter()
+            .any(|&b| (b < 0x20 && b != b'\t') || b == 0x7f)
+        {
+            return Err(ParseError::Malformed("control character in field value"));
+        }
+        let name = HeaderName::from_bytes(&raw_name)
+            .map_err(|_| ParseError::Malformed("invalid field name"))?;
+        let value = HeaderValue::from_maybe_shared(raw_value)
+            .map_err(|_| ParseError::Malformed("invalid field value"))?;
+        map.append(name, value);
+        case.0.push(raw_name);
+    }
+    Ok((map, case))
+}
+
+/// The comma-separated members of every field named `name`, trimmed, empty ones skipped.
+fn list_members<'a>(map: &'a HeaderMap, name: &HeaderName) -> impl Iterator<Item = &'a [u8]> {
+    map.get_all(name)
+        .iter()
+        .flat_map(|v| v.as_bytes().split(|&b| b == b','))
+        .map(trim)
+        .filter(|m| !m.is_empty())
+}
+
+fn trim(s: &[u8]) -> &[u8] {
+    let start = s
+        .iter()
+        .position(|&b| b != b' ' && b != b'\t')
+        .unwrap_or(s.len());
+    let end = s
+        .iter()
+        .rposition(|&b| b != b' ' && b != b'\t')
+        .map_or(start, |i| i + 1);
+    &s[start..end]
+}
+
+/// True if the `Connection` field lists `token`.
+pub(crate) fn has_connection_token(map: &HeaderMap, token: &[u8]) -> bool {
+    list_members(map, &CONNECTION).any(|m| m.eq_ignore_ascii_case(token))
+}
+
+/// `Content-Length` (§6.3): `1*DIGIT`, repeats only when identical.
+fn content_length(map: &HeaderMap) -> Result<Option<u64>, ParseError> {
+    let mut length = None;
+    for member in map
+        .get_all(CONTENT_LENGTH)
+        .iter()
+        .flat_map(|v| v.as_bytes().split(|&b| b == b','))
+    {
+        let member = trim(member);
+        if member.is_empty() || !member.iter().all(u8::is_ascii_digit) {
+            return Err(ParseError::InvalidContentLength);
+        }
+        let n = member.iter().try_fold(0u64, |n, &d| {
+            n.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+        });
+        let n = n.ok_or(ParseError::InvalidContentLength)?;
+        if length.is_some_and(|l| l != n) {
+            return Err(ParseError::InvalidContentLength);
+        }
+        length = Some(n);
+    }
+    Ok(length)
+}
+
+/// Transfer codings (§6.1): returns whether `chunked` is the final one; `chunked` twice is
+/// an error, and any other coding is unsupported.
+fn transfer_codings(map: &HeaderMap) -> Result<bool, ParseError> {
+    let codings: Vec<&[u8]> = list_members(map, &TRANSFER_ENCODING).collect();
+    let chunked = |c: &&[u8]| c.eq_ignore_ascii_case(b"chunked");
+    if codings.iter().filter(|c| chunked(c)).count() > 1 {
+        return Err(ParseError::InvalidTransferEncoding);
+    }
+    let final_chunked = codings.last().is_some_and(chunked);
+    if codings.iter().any(|c| !chunked(c)) {
+        return if final_chunked {
+            Err(ParseError::UnsupportedTransferCoding)
+        } else {
+            Ok(false)
+        };
+    }
+    Ok(final_chunked)
+}
+
+/// Parses a request head from the front of `buf`; `Ok(None)` if incomplete.
+pub(crate) fn parse_request(
+    buf: &[u8],
+    limits: Limits,
+) -> Result<Option<(ParsedRequest, usize)>, ParseError> {
+    let mut storage = vec![httparse::EMPTY_HEADER; limits.max_headers];
+    let mut req = httparse::Request::new(&mut storage);
+    let n = match req.parse(buf) {
+        Ok(httparse::Status::Partial) => {
+            check_partial(buf, limits, true)?;
+            return Ok(None);
+        }
+        Ok(httparse::Status::Complete(n)) => n,
+        Err(e) => return Err(map_httparse(e, buf)),
+    };
+    if n > limits.max_head {
+        return Err(ParseError::HeadTooLarge);
+    }
+    check_bare_cr(&buf[..n])?;
+    let path = req.path.unwrap_or("");
+    if path.len() > limits.max_target {
+        return Err(ParseError::TargetTooLong);
+    }
+    let method = Method::from_bytes(req.method.unwrap_or("").as_bytes())
+        .map_err(|_| ParseError::Malformed("invalid method"))?;
+    let version = if req.version == Some(0) {
+        Version::HTTP_10
+    } else {
+        Version::HTTP_11
+    };
+    let path_pos = offset(buf, path.as_bytes());
+    let fields: Vec<FieldPos> = req
+        .headers
+        .iter()
+        .map(|h| FieldPos {
+            name: offset(buf, h.name.as_bytes()),
+            value: offset(buf, h.value),
+        })
+        .collect();
+    let head_bytes = Bytes::copy_from_slice(&buf[..n]);
+    let (headers, case) = build_headers(&head_bytes, &fields, false)?;
+    let uri = Uri::from_maybe_shared(head_bytes.slice(path_pos.0..path_pos.0 + path_pos.1))
+        .map_err(|_| ParseError::Malformed("invalid request-target"))?;
+    // §3.2: authority-form only for CONNECT (and always for it), asterisk-form only for
+    // OPTIONS.
+    let authority_form = uri.scheme().is_none() && uri.authority().is_some();
+    if authority_form != (method == Method::CONNECT) {
+        return Err(ParseError::Malformed(
+            "request-target form does not fit the method",
+        ));
+    }
+    if path == "*" && method != Method::OPTIONS {
+        return Err(ParseError::Malformed("asterisk-form is for OPTIONS only"));
+    }
+    let hosts = headers.get_all(HOST).iter().count();
+    if (version == Version::HTTP_11 && hosts != 1) || hosts > 1 {
+        return Err(ParseError::InvalidHost);
+    }
+    let framing = request_framing(&headers, version)?;
+    let keep_alive = match version {
+        Version::HTTP_10 => has_connection_token(&headers, b"keep-alive"),
+        _ => !has_connection_token(&headers, b"close"),
+    };
+    let expect_continue = match headers.get(EXPECT) {
+        None => false,
+        _ if version == Version::HTTP_10 => false,
+        Some(v) if v.as_bytes().eq_ignore_ascii_case(b"100-continue") => true,
+        Some(_) => return Err(ParseError::UnsupportedExpectation),
+    };
+    let upgrade = if method == Method::CONNECT {
+        Some(Upgrade::Connect)
+    } else {
+        match headers.get(UPGRADE) {
+            Some(proto) if has_connection_token(&headers, b"upgrade") => {
+                match headers.get("http2-settings") {
+                    Some(settings) if proto.as_bytes().eq_ignore_ascii_case(b"h2c") => {
+                        Some(Upgrade::H2c(settings.clone()))
+                    }
+                    _ => Some(Upgrade::Protocol(proto.clone())),
+                }
+            }
+            _ => None,
+        }
+    };
+    let mut head = request::Request::new(()).into_parts().0;
+    head.method = method;
+    head.uri = uri;
+    head.version = version;
+    head.headers = headers;
+    head.extensions.insert(case);
+    Ok(Some((
+        ParsedRequest {
+            head,
+            framing,
+            keep_alive,
+            expect_continue,
+            upgrade,
+        },
+        n,
+    )))
+}
+
+fn request_framing(headers: &HeaderMap, version: Version) -> Result<Framing, ParseError> {
+    let has_te = headers.contains_key(TRANSFER_ENCODING);
+    if has_te && headers.contains_key(CONTENT_LENGTH) {
+        return Err(ParseError::TransferEncodingWithContentLength);
+    }
+    if has_te {
+        if version == Version::HTTP_10 {
+            return Err(ParseError::TransferEncodingOnHttp10);
+        }
+        return if transfer_codings(headers)? {
+            Ok(Framing::Chunked)
+        } else {
+            // §6.3: a request whose final coding is not chunked cannot be delimited.
+            Err(ParseError::InvalidTransferEncoding)
+        };
+    }
+    Ok(match content_length(headers)? {
+        Some(0) | None => Framing::Empty,
+        Some(n) => Framing::Length(n),
+    })
+}
+
+/// Parses a response head to a request with `method`; `Ok(None)` if incomplete.
+pub(crate) fn parse_response(
+    buf: &[u8],
+    limits: Limits,
+    method: &Method,
+) -> Result<Option<(ParsedResponse, usize)>, ParseError> {
+    let mut storage = vec![httparse::EMPTY_HEADER; limits.max_headers];
+    let mut res = httparse::Response::new(&mut storage);
+    let mut config = httparse::ParserConfig::default();
+    config
+        .allow_obsolete_multiline_headers_in_responses(true)
+        .allow_spaces_after_header_name_in_responses(true);
+    let n = match config.parse_response(&mut res, buf) {
+        Ok(httparse::Status::Partial) => {
+            check_partial(buf, limits, false)?;
+            return Ok(None);
+        }
+        Ok(httparse::Status::Complete(n)) => n,
+        Err(e) => return Err(map_httparse(e, buf)),
+    };
+    if n > limits.max_head {
+        return Err(ParseError::HeadTooLarge);
+    }
+    check_bare_cr(&buf[..n])?;
+    let status = StatusCode::from_u16(res.code.unwrap_or(0))
+        .map_err(|_| ParseError::Malformed("invalid status code"))?;
+    let version = if res.version == Some(0) {
+        Version::HTTP_10
+    } else {
+        Version::HTTP_11
+    };
+    let fields: Vec<FieldPos> = res
+        .headers
+        .iter()
+        .map(|h| FieldPos {
+            name: offset(buf, h.name.as_bytes()),
+            value: offset(buf, h.value),
+        })
+        .collect();
+    let head_bytes = Bytes::copy_from_slice(&buf[..n]);
+    let (headers, case) = build_headers(&head_bytes, &fields, true)?;
+    let mut keep_alive = match version {
+        Version::HTTP_10 => has_connection_token(&headers, b"keep-alive"),
+        _ => !has_connection_token(&headers, b"close"),
+    };
+    let framing = if status.is_informational()
+        || status == StatusCode::NO_CONTENT
+        || status == StatusCode::NOT_MODIFIED
+        || *method == Method::HEAD
+        || (*method == Method::CONNECT && status.is_success())
+    {
+        Framing::Empty
+    } else if headers.contains_key(TRANSFER_ENCODING) && version == Version::HTTP_11 {
+        if headers.contains_key(CONTENT_LENGTH) {
+            // §6.1: Transfer-Encoding wins, and the connection is not reused.
+            keep_alive = false;
+        }
+        if transfer_codings(&headers).unwrap_or(false) {
+            Framing::Chunked
+        } else {
+            keep_alive = false;
+            Framing::Close
+        }
+    } else {
+        match content_length(&headers)? {
+            Some(0) => Framing::Empty,
+            Some(n) => Framing::Length(n),
+            None => {
+                keep_alive = false;
+                Framing::Close
+            }
+        }
+    };
+    let mut head = response::Response::new(()).into_parts().0;
+    head.status = status;
+    head.version = version;
+    head.headers = headers;
+    head.extensions.insert(case);
+    Ok(Some((
+        ParsedResponse {
+            head,
+            framing,
+            keep_alive,
+        },
+        n,
+    )))
+}

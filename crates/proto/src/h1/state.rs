@@ -1,0 +1,666 @@
+//! Every transition of an HTTP/1 connection, server and client, in one place.
+//!
+//! Rules (RFC 9112, RFC 9110):
+//! 1. Messages alternate: a request head, its body, then (server) the response; the read
+//!    side parses the next head only when fewer than `pipeline_depth` exchanges are in
+//!    progress (default 1: not before the current response is complete). Responses leave in
+//!    request order: output of a later exchange waits in its own buffer.
+//! 2. Keep-alive: HTTP/1.1 unless `Connection: close` (either side), HTTP/1.0 only with
+//!    `Connection: keep-alive`; `max_requests` and graceful shutdown turn it off. Once off,
+//!    the current response carries `Connection: close` and the connection closes after it.
+//! 3. Framing errors: the server answers with the error's status and `Connection: close`
+//!    (if no response was started), then closes; nothing more is read.
+//! 4. Early responses: a response completed before its request body was read makes the
+//!    connection drain up to `drain_limit` octets of that body within `drain_timeout`; a
+//!    body that cannot fit (unknown or larger) gets `Connection: close` on the response.
+//! 5. Upgrades: after a request asking for an upgrade (or CONNECT), nothing is parsed until
+//!    the response. A 101 (or a 2xx to CONNECT) is the boundary: the connection reports
+//!    `Upgraded` and hands the octets past it over intact; any other response resumes HTTP.
+//! 6. `Expect: 100-continue`: the server reports it and sends 100 on `send_continue`; a final
+//!    response instead is an early response (rule 4). The client holds the body until a 100,
+//!    a final response (the body is dropped and the connection not reused), or
+//!    `continue_timeout`.
+//! 7. `Sent` fires when the last octet of our message is written and flushed.
+//! 8. Time only comes in through `now` parameters: deadlines for the head, idle keep-alive,
+//!    draining and (client) the 100-continue wait.
+
+use std::collections::VecDeque;
+use std::time::Instant;
+
+use bytes::{Bytes, BytesMut};
+use http::{HeaderMap, HeaderValue, Method, StatusCode, Version};
+
+use super::body::{ChunkLimits, Decoded, Decoder, Encoder};
+use super::config::Config;
+use super::error::ParseError;
+use super::event::{ConnectionError, Event};
+use super::head::{self, Framing, Limits, Upgrade};
+use super::write;
+use crate::output::{Marker, OutQueue};
+use crate::{RequestKey, Role};
+
+/// What incoming octets mean now.
+#[derive(Debug)]
+enum Read {
+    /// The next message head.
+    Head,
+    /// The body of exchange `seq`.
+    Body { seq: u64, decoder: Decoder },
+    /// Server: an upgrade request was read; wait for its response.
+    Boundary,
+    /// The rest of a body nobody wants, up to `budget` octets.
+    Drain { decoder: Decoder, budget: u64 },
+    /// The connection speaks another protocol now.
+    Upgraded,
+    /// Nothing more is read.
+    Done,
+}
+
+/// Where our message of an exchange stands.
+#[derive(Debug, PartialEq, Eq)]
+enum Write {
+    Head,
+    Body(Encoder),
+    Done,
+}
+
+/// The client's 100-continue wait.
+#[derive(Debug, PartialEq, Eq)]
+enum Expect {
+    None,
+    Waiting,
+}
+
+/// One request/response exchange.
+#[derive(Debug)]
+struct Exchange {
+    seq: u64,
+    method: Method,
+    version: Version,
+    keep_alive: bool,
+    upgrade: Option<Upgrade>,
+    expect: Expect,
+    write: Write,
+    /// Output waiting until this exchange is the writer.
+    pending: VecDeque<Bytes>,
+    /// Client: body held during a 100-continue wait (data, end, trailers).
+    held: VecDeque<(Bytes, bool)>,
+    read_done: bool,
+    wants_writable: bool,
+}
+
+/// An HTTP/1 connection, server or client, as a deterministic state machine.
+///
+/// Method groups and call order are those of the HTTP/2 core
+/// ([`h2::Connection`](crate::h2::Connection)): inputs `handle_input`, `handle_eof`,
+/// `handle_timeout`; outputs `next_event`, `output_chunks` + `advance_written` (or
+/// `write_output`), `on_flushed`, `next_deadline`, `wants_read`, `is_closed`; then the
+/// commands. After any input or command: drain events, write output, arm the deadline.
+#[derive(Debug)]
+pub struct Connection {
+    config: Config,
+    id: u32,
+    input: BytesMut,
+    out: OutQueue,
+    events: VecDeque<Event>,
+    read: Read,
+    exchanges: VecDeque<Exchange>,
+    next_seq: u64,
+    keep_alive: bool,
+    closed: bool,
+    date: Option<HeaderValue>,
+    now: Instant,
+    head_deadline: Option<Instant>,
+    idle_deadline: Option<Instant>,
+    drain_deadline: Option<Instant>,
+    continue_deadline: Option<Instant>,
+}
+
+impl Connection {
+    /// A connection in the configured role.
+    pub fn new(config: Config, now: Instant) -> Self {
+        let head_deadline = (config.role == Role::Server).then(|| now + config.header_read_timeout);
+        Connection {
+            id: crate::key::next_connection_id(),
+            input: BytesMut::new(),
+            out: OutQueue::default(),
+            events: VecDeque::new(),
+            read: Read::Head,
+            exchanges: VecDeque::new(),
+            next_seq: 1,
+            keep_alive: true,
+            closed: false,
+            date: None,
+            now,
+            head_deadline,
+            idle_deadline: None,
+            drain_deadline: None,
+            continue_deadline: None,
+            config,
+        }
+    }
+
+    // ----- getters -----
+
+    /// Our role.
+    pub fn role(&self) -> Role {
+        self.config.role
+    }
+
+    /// Exchanges in progress.
+    pub fn in_flight(&self) -> usize {
+        self.exchanges.len()
+    }
+
+    /// Octets of input held unprocessed.
+    pub fn input_buffered(&self) -> usize {
+        self.input.len()
+    }
+
+    /// Sets the `Date` value added to responses that lack one (the driver refreshes it
+    /// every second; the core reads no clock).
+    pub fn set_date(&mut self, date: HeaderValue) {
+        self.date = Some(date);
+    }
+
+    // ----- outputs -----
+
+    /// Takes the next event.
+    pub fn next_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// The output waiting to be written, in order.
+    pub fn output_chunks(&self) -> impl Iterator<Item = &[u8]> {
+        self.out.chunks()
+    }
+
+    /// Octets waiting to be written.
+    pub fn output_len(&self) -> usize {
+        self.out.len()
+    }
+
+    /// The transport accepted the first `n` octets of the output.
+    pub fn advance_written(&mut self, n: usize) {
+        self.out.advance(n);
+        if self.out.len() < self.config.max_send_buffer / 2 {
+            let id = self.id;
+            for ex in &mut self.exchanges {
+                if std::mem::take(&mut ex.wants_writable) {
+                    let key = RequestKey::new(id, ex.seq);
+                    self.events.push_back(Event::Writable { key });
+                }
+            }
+        }
+    }
+
+    /// Copies all waiting output into `dst` and counts it as written; returns the count.
+    pub fn write_output(&mut self, dst: &mut BytesMut) -> usize {
+        let mut n = 0;
+        for chunk in self.out.chunks() {
+            dst.extend_from_slice(chunk);
+            n += chunk.len();
+        }
+        self.advance_written(n);
+        n
+    }
+
+    /// The transport flushed everything written: `Sent` fires for completed messages.
+    pub fn on_flushed(&mut self) {
+        let mut reached = Vec::new();
+        self.out.flush(&mut reached);
+        for marker in reached {
+            if let Marker::End(seq) = marker {
+                let key = self.key(seq);
+                self.events.push_back(Event::Sent { key });
+            }
+        }
+    }
+
+    /// The next time [`handle_timeout`](Self::handle_timeout) must be called.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        if self.closed {
+            return None;
+        }
+        [
+            self.head_deadline,
+            self.idle_deadline,
+            self.drain_deadline,
+            self.continue_deadline,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    /// True while input should be read.
+    pub fn wants_read(&self) -> bool {
+        !self.closed
+            && !matches!(self.read, Read::Done | Read::Upgraded)
+            && self.input.len() < self.config.max_input_buffer
+    }
+
+    /// True once the connection is over and its output written.
+    pub fn is_closed(&self) -> bool {
+        self.closed && self.out.len() == 0
+    }
+
+    /// After [`Event::Upgraded`]: the octets received past the boundary. The connection is
+    /// finished; write its remaining output first.
+    pub fn take_upgraded(&mut self) -> BytesMut {
+        self.closed = true;
+        self.input.split()
+    }
+
+    fn key(&self, seq: u64) -> RequestKey {
+        RequestKey::new(self.id, seq)
+    }
+
+    fn limits(&self) -> Limits {
+        Limits {
+            max_head: self.config.max_head_size,
+            max_headers: self.config.max_headers,
+            max_target: self.config.max_target_len,
+        }
+    }
+
+    fn chunk_limits(&self) -> ChunkLimits {
+        ChunkLimits {
+            max_extensions: self.config.max_chunk_extensions,
+            max_trailers: self.config.max_trailer_size,
+            max_trailer_fields: self.config.max_headers,
+        }
+    }
+
+    // ----- inputs -----
+
+    /// Feeds octets read from the transport.
+    pub fn handle_input(&mut self, data: &[u8], now: Instant) {
+        self.now = now;
+        if self.closed {
+            return;
+        }
+        if matches!(self.read, Read::Done) {
+            return;
+        }
+        self.input.extend_from_slice(data);
+        self.process(now);
+    }
+
+    /// The transport's read side ended.
+    pub fn handle_eof(&mut self, now: Instant) {
+        self.now = now;
+        if self.closed {
+            return;
+        }
+        match std::mem::replace(&mut self.read, Read::Done) {
+            Read::Body { seq, mut decoder } => match decoder.decode_eof() {
+                Ok(_) => {
+                    let key = self.key(seq);
+                    self.events.push_back(Event::Data {
+                        key,
+                        data: Bytes::new(),
+                        end_stream: true,
+                    });
+                    self.body_done(seq);
+                    self.read = Read::Done;
+                }
+                Err(e) => return self.fail(e),
+            },
+            Read::Head if !self.input.is_empty() || self.awaiting_response() => {
+                return self.fail(ParseError::IncompleteMessage);
+            }
+            _ => {}
+        }
+        self.keep_alive = false;
+        self.maybe_close();
+    }
+
+    /// A deadline from [`next_deadline`](Self::next_deadline) passed.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.now = now;
+        if self.closed {
+            return;
+        }
+        let due = |t: Option<Instant>| t.is_some_and(|t| t <= now);
+        if due(self.continue_deadline) {
+            self.continue_deadline = None;
+            self.release_held();
+        }
+        if due(self.head_deadline) {
+            self.head_deadline = None;
+            if self.input.is_empty() && self.exchanges.is_empty() {
+                return self.close(None);
+            }
+            if self.exchanges.is_empty() {
+                self.write_error_response(StatusCode::REQUEST_TIMEOUT);
+                return self.close(Some(ConnectionError::HeadTimeout));
+            }
+        }
+        if due(self.idle_deadline) && self.exchanges.is_empty() {
+            return self.close(None);
+        }
+        if due(self.drain_deadline) {
+            self.drain_deadline = None;
+            self.read = Read::Done;
+            self.keep_alive = false;
+            self.maybe_close();
+        }
+    }
+
+    /// Client: a request is out and its response not yet complete.
+    fn awaiting_response(&self) -> bool {
+        self.config.role == Role::Client && self.exchanges.iter().any(|e| !e.read_done)
+    }
+
+    fn process(&mut self, now: Instant) {
+        loop {
+            if self.closed {
+                return;
+            }
+            match &mut self.read {
+                Read::Head => {
+                    if !self.keep_alive && self.config.role == Role::Server {
+                        self.read = Read::Done;
+                        return;
+                    }
+                    let progressed = match self.config.role {
+                        Role::Server => self.read_request(now),
+                        Role::Client => self.read_response(),
+                    };
+                    if !progressed {
+                        return;
+                    }
+                }
+                Read::Body { seq, decoder } => {
+                    let seq = *seq;
+                    match decoder.decode(&mut self.input) {
+                        Ok(Decoded::NeedMore) => return,
+                        Ok(Decoded::Data(data)) => {
+                            let end_stream = decoder.is_done();
+                            let key = self.key(seq);
+                            self.events.push_back(Event::Data {
+                                key,
+                                data,
+                                end_stream,
+                            });
+                            if end_stream {
+                                self.body_done(seq);
+                            }
+                        }
+                        Ok(Decoded::End(trailers)) => {
+                            let key = self.key(seq);
+                            self.events.push_back(match trailers {
+                                Some(trailers) => Event::Trailers { key, trailers },
+                                None => Event::Data {
+                                    key,
+                                    data: Bytes::new(),
+                                    end_stream: true,
+                                },
+                            });
+                            self.body_done(seq);
+                        }
+                        Err(e) => return self.fail(e),
+                    }
+                }
+                Read::Drain { decoder, budget } => match decoder.decode(&mut self.input) {
+                    Ok(Decoded::NeedMore) => return,
+                    Ok(Decoded::Data(data)) => {
+                        let n = data.len() as u64;
+                        if n > *budget {
+                            self.read = Read::Done;
+                            self.keep_alive = false;
+                            return self.maybe_close();
+                        }
+                        *budget -= n;
+                    }
+                    Ok(Decoded::End(_)) => {
+                        self.drain_deadline = None;
+                        self.read = Read::Head;
+                    }
+                    Err(e) => return self.fail(e),
+                },
+                Read::Boundary | Read::Upgraded | Read::Done => return,
+            }
+        }
+    }
+
+    /// Server: parses the next request head if allowed; true if one was read.
+    fn read_request(&mut self, now: Instant) -> bool {
+        if self.exchanges.len() >= self.config.pipeline_depth.max(1) || self.input.is_empty() {
+            return false;
+        }
+        let parsed = match head::parse_request(&self.input, self.limits()) {
+            Ok(None) => {
+                self.idle_deadline = None;
+                self.head_deadline
+                    .get_or_insert(now + self.config.header_read_timeout);
+                return false;
+            }
+            Err(e) => {
+                self.fail(e);
+                return false;
+            }
+            Ok(Some((parsed, n))) => {
+                let _ = self.input.split_to(n);
+                parsed
+            }
+        };
+        self.head_deadline = None;
+        self.idle_deadline = None;
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let served = usize::try_from(seq).unwrap_or(usize::MAX);
+        let limit_reached = self.config.max_requests.is_some_and(|max| served >= max);
+        self.keep_alive &= parsed.keep_alive && !limit_reached;
+        let end_stream = parsed.framing == Framing::Empty;
+        self.exchanges.push_back(Exchange {
+            seq,
+            method: parsed.head.method.clone(),
+            version: parsed.head.version,
+            keep_alive: parsed.keep_alive,
+            upgrade: parsed.upgrade.clone(),
+            expect: Expect::None,
+            write: Write::Head,
+            pending: VecDeque::new(),
+            held: VecDeque::new(),
+            read_done: end_stream,
+            wants_writable: false,
+        });
+        self.read = if !end_stream {
+            Read::Body {
+                seq,
+                decoder: Decoder::new(parsed.framing, self.chunk_limits()),
+            }
+        } else if parsed.upgrade.is_some() {
+            Read::Boundary
+        } else {
+            Read::Head
+        };
+        let key = self.key(seq);
+        self.events.push_back(Event::Request {
+            key,
+            head: parsed.head,
+            end_stream,
+            expect_continue: parsed.expect_continue,
+            upgrade: parsed.upgrade,
+        });
+        true
+    }
+
+    /// Client: parses the response head for the oldest exchange awaiting one.
+    fn read_response(&mut self) -> bool {
+        if self.input.is_empty() {
+            return false;
+        }
+        let Some(index) = self.exchanges.iter().position(|e| !e.read_done) else {
+            self.fail(ParseError::Malformed("response without a request"));
+            return false;
+        };
+        let method = self.exchanges[index].method.clone();
+        let (parsed, n) = match head::parse_response(&self.input, self.limits(), &method) {
+            Ok(None) => return false,
+            Err(e) => {
+                self.fail(e);
+                return false;
+            }
+            Ok(Some(p)) => p,
+        };
+        let _ = self.input.split_to(n);
+        let ex = &mut self.exchanges[index];
+        let (seq, status) = (ex.seq, parsed.head.status);
+        let key = RequestKey::new(self.id, seq);
+        if status == StatusCode::SWITCHING_PROTOCOLS
+            || (method == Method::CONNECT && status.is_success())
+        {
+            if ex.upgrade.is_none() && method != Method::CONNECT {
+                self.fail(ParseError::Malformed("101 without an upgrade request"));
+                return false;
+            }
+            ex.read_done = true;
+            ex.write = Write::Done;
+            ex.held.clear();
+            self.events.push_back(Event::Response {
+                key,
+                head: parsed.head,
+                end_stream: true,
+            });
+            self.events.push_back(Event::Upgraded { key });
+            self.read = Read::Upgraded;
+            return false;
+        }
+        if status.is_informational() {
+            let release = status == StatusCode::CONTINUE && ex.expect == Expect::Waiting;
+            self.events.push_back(Event::Informational {
+                key,
+                head: parsed.head,
+            });
+            if release {
+                self.release_held();
+            }
+            return true;
+        }
+        if ex.expect == Expect::Waiting {
+            // A final answer before the 100: the held body is dropped, and the request on
+            // the wire is incomplete, so the connection is not reused.
+            ex.expect = Expect::None;
+            ex.held.clear();
+            ex.write = Write::Done;
+            self.keep_alive = false;
+            self.continue_deadline = None;
+        }
+        self.keep_alive &= parsed.keep_alive;
+        let end_stream = parsed.framing == Framing::Empty;
+        self.events.push_back(Event::Response {
+            key,
+            head: parsed.head,
+            end_stream,
+        });
+        if end_stream {
+            self.body_done(seq);
+        } else {
+            self.read = Read::Body {
+                seq,
+                decoder: Decoder::new(parsed.framing, self.chunk_limits()),
+            };
+        }
+        true
+    }
+
+    /// The peer's message of exchange `seq` is complete.
+    fn body_done(&mut self, seq: u64) {
+        let upgrade = match self.exchanges.iter_mut().find(|e| e.seq == seq) {
+            Some(ex) => {
+                ex.read_done = true;
+                ex.upgrade.is_some() && self.config.role == Role::Server
+            }
+            None => false,
+        };
+        self.read = if upgrade { Read::Boundary } else { Read::Head };
+        self.maybe_complete();
+    }
+
+    /// A framing error: answer (server) and close; nothing more is read.
+    fn fail(&mut self, error: ParseError) {
+        let answerable = self.exchanges.iter().all(|e| e.write == Write::Head);
+        if self.config.role == Role::Server && answerable {
+            self.write_error_response(error.status());
+        }
+        self.close(Some(ConnectionError::Peer(error)));
+    }
+
+    fn write_error_response(&mut self, status: StatusCode) {
+        let extra = [
+            ("connection", HeaderValue::from_static("close")),
+            ("content-length", HeaderValue::from_static("0")),
+        ];
+        write::response_head(status, &HeaderMap::new(), None, &extra, self.out.buf());
+    }
+
+    fn close(&mut self, error: Option<ConnectionError>) {
+        if self.closed {
+            return;
+        }
+        self.closed = true;
+        self.read = Read::Done;
+        self.keep_alive = false;
+        self.exchanges.clear();
+        self.events.push_back(Event::Closed { error });
+    }
+
+    /// Pops finished exchanges, moves the next writer's output, and decides what follows.
+    fn maybe_complete(&mut self) {
+        while self
+            .exchanges
+            .front()
+            .is_some_and(|e| e.write == Write::Done && e.read_done && e.pending.is_empty())
+        {
+            self.exchanges.pop_front();
+        }
+        self.promote_writer();
+        if self.exchanges.is_empty() {
+            if self.keep_alive {
+                self.idle_deadline = Some(self.now + self.config.keep_alive_timeout);
+                if self.config.role == Role::Server {
+                    self.process(self.now);
+                }
+            } else {
+                self.maybe_close();
+            }
+        } else if self.config.role == Role::Server && matches!(self.read, Read::Head) {
+            self.process(self.now);
+        }
+    }
+
+    fn maybe_close(&mut self) {
+        if !self.keep_alive && self.exchanges.is_empty() && !matches!(self.read, Read::Drain { .. })
+        {
+            self.close(None);
+        }
+    }
+
+    /// Moves the output of the first unfinished exchange (the writer) to the queue.
+    fn promote_writer(&mut self) {
+        let Some(index) = self
+            .exchanges
+            .iter()
+            .position(|e| e.write != Write::Done || !e.pending.is_empty())
+        else {
+            return;
+        };
+        for i in 0..=index {
+            let ex = &mut self.exchanges[i];
+            let chunks: Vec<Bytes> = ex.pending.drain(..).collect();
+            let done = ex.write == Write::Done && !chunks.is_empty();
+            let seq = ex.seq;
+            for chunk in chunks {
+                self.out.push_payload(chunk);
+            }
+            if done {
+                self.out.mark(Marker::End(seq));
+            }
+        }
+    }
+}
+
+mod commands;
