@@ -33,6 +33,26 @@ pub mod __private {
     pub fn h2_check_invariants(conn: &crate::h2::Connection) -> Result<(), String> {
         conn.check_invariants()
     }
+
+    /// Parses an HTTP/1 request head with the default limits: the octets it took, if
+    /// complete.
+    pub fn h1_parse_request(buf: &[u8]) -> Result<Option<usize>, crate::h1::ParseError> {
+        crate::h1::fuzzing::parse_request(buf)
+    }
+
+    /// Parses an HTTP/1 response head (to a GET) with the default limits.
+    pub fn h1_parse_response(buf: &[u8]) -> Result<Option<usize>, crate::h1::ParseError> {
+        crate::h1::fuzzing::parse_response(buf)
+    }
+
+    /// Decodes a chunked body from `src`, `piece` octets at a time: the body octets and
+    /// whether the terminal chunk was seen.
+    pub fn h1_decode_chunked(
+        src: &[u8],
+        piece: usize,
+    ) -> Result<(Vec<u8>, bool), crate::h1::ParseError> {
+        crate::h1::fuzzing::decode_chunked(src, piece)
+    }
 }
 
 /// The README's code examples, compiled and run as doctests so they stay true.

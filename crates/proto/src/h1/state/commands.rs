@@ -96,7 +96,9 @@ impl Connection {
     /// Server: sends the final response head. Framing follows from the head: its
     /// `Content-Length` if set; none for 204, 304 and responses to HEAD; `content-length: 0`
     /// with `end_stream`; otherwise chunked (HTTP/1.1 clients) or until close (HTTP/1.0).
-    /// A 101 (to an upgrade request) or a 2xx to CONNECT is the upgrade boundary.
+    /// A 101 (to an upgrade request) or a 2xx to CONNECT is the upgrade boundary. A head
+    /// whose framing leaves no body (`content-length: 0`, 204, 304, HEAD) completes the
+    /// response by itself.
     pub fn send_response(
         &mut self,
         key: RequestKey,
@@ -252,7 +254,8 @@ impl Connection {
     /// Client: sends a request head. The target is written as the URI gives it; `Host` is
     /// the caller's, or derived from the URI when absent (empty when the URI has no
     /// authority). Framing: the head's `Content-Length`, else none with `end_stream` (or
-    /// `content-length: 0` for methods that usually carry a body), else chunked.
+    /// `content-length: 0` for methods that usually carry a body), else chunked. A head with
+    /// `content-length: 0` completes the request by itself.
     pub fn send_request(
         &mut self,
         head: &request::Parts,
