@@ -487,3 +487,131 @@ fn idle_keep_alive_and_head_timeouts_close() {
     server.handle_timeout(idle);
     assert!(server.is_closed());
 }
+
+#[test]
+fn max_requests_closes_after_the_last_allowed_response() {
+    let now = Instant::now();
+    let mut config = Config::server();
+    config.max_requests = Some(2);
+    let mut server = Connection::new(config, now);
+    server.handle_input(b"GET /1 HTTP/1.1\r\nHost: a\r\n\r\n", now);
+    let k = request_key(&drain(&mut server));
+    server.send_response(k, &ok(), true).unwrap();
+    server.handle_input(b"GET /2 HTTP/1.1\r\nHost: a\r\n\r\n", now);
+    let k = request_key(&drain(&mut server));
+    server.send_response(k, &ok(), true).unwrap();
+    let mut out = BytesMut::new();
+    server.write_output(&mut out);
+    let text = String::from_utf8_lossy(&out).into_owned();
+    assert_eq!(text.matches("connection: close").count(), 1, "{text}");
+    assert!(text.rfind("connection: close") > text.find("HTTP/1.1 200 OK\r\ncontent-length"));
+    assert!(server.is_closed());
+}
+
+#[test]
+fn client_204_and_304_responses_have_no_body() {
+    let now = Instant::now();
+    for status in ["204 No Content", "304 Not Modified"] {
+        let mut client = Connection::new(Config::client(), now);
+        client.send_request(&get("http://a/"), true).unwrap();
+        let response = format!("HTTP/1.1 {status}\r\nContent-Length: 10\r\n\r\n");
+        client.handle_input(response.as_bytes(), now);
+        let events = drain(&mut client);
+        assert!(
+            events.iter().any(|e| matches!(
+                e,
+                Event::Response {
+                    end_stream: true,
+                    ..
+                }
+            )),
+            "{status}"
+        );
+        // The connection is ready for the next request at once.
+        assert!(
+            client.send_request(&get("http://a/"), true).is_ok(),
+            "{status}"
+        );
+    }
+}
+
+#[test]
+fn server_response_to_head_keeps_content_length_and_sends_no_body() {
+    let now = Instant::now();
+    let mut server = Connection::new(Config::server(), now);
+    server.handle_input(b"HEAD / HTTP/1.1\r\nHost: a\r\n\r\n", now);
+    let k = request_key(&drain(&mut server));
+    let mut head = ok();
+    head.headers
+        .insert("content-length", "1234".parse().unwrap());
+    server.send_response(k, &head, false).unwrap();
+    assert!(
+        server.send_data(k, Bytes::from_static(b"x"), true).is_err(),
+        "no body after HEAD"
+    );
+    let mut out = BytesMut::new();
+    server.write_output(&mut out);
+    assert_eq!(&out[..], b"HTTP/1.1 200 OK\r\ncontent-length: 1234\r\n\r\n");
+}
+
+#[test]
+fn upgrade_h2c_with_http2_settings_is_recognised() {
+    let now = Instant::now();
+    let mut server = Connection::new(Config::server(), now);
+    server.handle_input(b"GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n", now);
+    let events = drain(&mut server);
+    let Event::Request {
+        upgrade: Some(Upgrade::H2c(settings)),
+        ..
+    } = &events[0]
+    else {
+        panic!("{events:?}")
+    };
+    assert_eq!(settings, "AAMAAABkAARAAAAAAAIAAAAA");
+}
+
+#[test]
+fn drain_after_early_response_times_out_and_closes() {
+    let now = Instant::now();
+    let mut server = Connection::new(Config::server(), now);
+    server.handle_input(
+        b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\n0123",
+        now,
+    );
+    let k = request_key(&drain(&mut server));
+    server.send_response(k, &ok(), true).unwrap();
+    server.write_output(&mut BytesMut::new());
+    assert!(!server.is_closed());
+    let deadline = server.next_deadline().unwrap();
+    assert_eq!(deadline, now + Duration::from_secs(5));
+    server.handle_timeout(deadline);
+    assert!(server.is_closed());
+}
+
+#[test]
+fn date_is_added_when_set_and_missing_and_early_hints_precede_the_final_response() {
+    let now = Instant::now();
+    let mut server = Connection::new(Config::server(), now);
+    server.set_date("Sat, 21 Nov 2026 22:00:00 GMT".parse().unwrap());
+    server.handle_input(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n", now);
+    let k = request_key(&drain(&mut server));
+    let hints = http::Response::builder()
+        .status(103)
+        .header("link", "</a.css>; rel=preload")
+        .body(())
+        .unwrap()
+        .into_parts()
+        .0;
+    server.send_informational(k, &hints).unwrap();
+    server.send_response(k, &ok(), true).unwrap();
+    let mut out = BytesMut::new();
+    server.write_output(&mut out);
+    let text = String::from_utf8_lossy(&out).into_owned();
+    assert!(
+        text.starts_with(
+            "HTTP/1.1 103 Early Hints\r\nlink: </a.css>; rel=preload\r\n\r\nHTTP/1.1 200 OK\r\n"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("date: Sat, 21 Nov 2026 22:00:00 GMT\r\n"));
+}
