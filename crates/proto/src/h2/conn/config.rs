@@ -17,7 +17,10 @@ pub enum FlowControl {
     /// Window is released as soon as a `Data` event is taken from
     /// [`next_event`](super::Connection::next_event) (the default).
     Auto,
-    /// Window is released only by [`release_capacity`](super::Connection::release_capacity).
+    /// Stream windows are released only by
+    /// [`release_capacity`](super::Connection::release_capacity); the connection window is
+    /// credited as data arrives, so a stream the application is not reading cannot starve
+    /// the one it is (what is buffered stays bounded by the stream windows).
     Manual,
 }
 

@@ -496,7 +496,10 @@ impl Connection {
     /// Releases received octets on a stream (if still live) and the connection, queueing
     /// WINDOW_UPDATEs that have become worthwhile.
     fn release(&mut self, id: StreamId, n: u32) {
-        self.flow.recv.release(n);
+        if self.config.flow_control == FlowControl::Auto {
+            // In manual mode the connection window was credited on receipt.
+            self.flow.recv.release(n);
+        }
         let recv_open = match self.streams.get_mut(id) {
             Some(s) => {
                 s.recv.flow.release(n);
@@ -559,16 +562,10 @@ impl Connection {
         }
     }
 
-    /// Removes a stream, returning its buffered send octets and held receive window.
+    /// Removes a stream, returning its buffered send octets.
     fn drop_stream(&mut self, id: StreamId) {
         if let Some(s) = self.streams.remove(id) {
             self.flow.buffered -= s.send.buffered;
-            if self.config.flow_control == FlowControl::Manual {
-                // Nobody can release this stream's data any more: return it to the
-                // connection window.
-                self.flow.recv.release(s.recv.flow.held());
-                self.flush_window_updates(None);
-            }
         }
         self.maybe_close();
     }

@@ -378,12 +378,18 @@ impl Connection {
             self.flush_window_updates(None);
             return self.stream_error(id, error, now);
         }
-        // Padding is never delivered: release it now.
+        // Padding is never delivered: release it now. In manual mode the connection window
+        // is credited for the data too (see `FlowControl::Manual`).
         let padding = f.flow_len - payload_len(&f.data);
         if padding > 0 {
             s.recv.flow.release(padding);
-            self.flow.recv.release(padding);
         }
+        let conn_release = if self.config.flow_control == super::FlowControl::Manual {
+            f.flow_len
+        } else {
+            padding
+        };
+        self.flow.recv.release(conn_release);
         let key = self.key(id);
         if f.end_stream {
             self.recv_finished(id);
@@ -395,7 +401,7 @@ impl Connection {
                 end_stream: f.end_stream,
             });
         }
-        if padding > 0 {
+        if conn_release > 0 {
             self.flush_window_updates(Some(id));
         }
     }

@@ -1,0 +1,19 @@
+//! # pullhttp
+//!
+//! HTTP/1.1 and HTTP/2 over tokio with a pull-mode connection API. Wrap an accepted
+//! connection with [`server::handshake`] (or a [`server::Builder`]) and pull requests from it
+//! one by one, each with a [`RequestKey`] that matches it to its response. The library never
+//! spawns a task: you decide what runs where.
+//!
+//! The protocol logic lives in the sans-IO crate [`pullhttp_proto`]; this crate owns the IO,
+//! one timer per connection, and the pump ([`server::Connection::next_event`]).
+
+pub mod error;
+pub mod server;
+mod shutdown;
+mod upgrade;
+
+pub use error::{Error, Kind};
+pub use pullhttp_proto::RequestKey;
+pub use shutdown::ShutdownHandle;
+pub use upgrade::Upgraded;

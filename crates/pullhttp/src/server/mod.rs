@@ -1,0 +1,635 @@
+//! The server side: wrap an accepted connection and pull `(key, request)` pairs from it.
+//!
+//! [`Connection::next_event`] is the pump: it reads, feeds the protocol core, writes and
+//! runs the connection's one timer, and returns the next [`Event`]. Commands
+//! ([`send_response`](Connection::send_response), [`send_data`](Connection::send_data), ...)
+//! only queue; they never wait. The helpers ([`next_request`](Connection::next_request),
+//! [`recv_data`](Connection::recv_data), [`write_all`](Connection::write_all),
+//! [`sent`](Connection::sent)) drive the whole connection while they wait, so one task can
+//! serve a connection with plain `&mut self` borrows.
+//!
+//! Backpressure never stops the connection: HTTP/2 request bodies are credited back only as
+//! the application takes them (so the peer's window bounds what waits), new requests can be
+//! gated by credits ([`Builder::request_credits`]) with a bounded pending-accept queue beyond
+//! which HTTP/2 streams are refused, and HTTP/1 stops reading while taken-but-unread body
+//! octets exceed [`Builder::max_buffered_body`].
+
+mod core;
+mod keepalive;
+mod pump;
+
+use std::collections::{HashSet, VecDeque};
+use std::future::poll_fn;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+use http::{HeaderMap, Request, request, response};
+use pullhttp_proto::h2::ErrorCode;
+use pullhttp_proto::{RequestKey, h1, h2};
+use tokio::io::{AsyncRead, AsyncWrite};
+
+use self::core::Core;
+use self::keepalive::KeepAlive;
+use self::pump::Pumped;
+use crate::error::{Error, Kind};
+use crate::shutdown::ShutdownHandle;
+use crate::upgrade::Upgraded;
+
+pub use pullhttp_proto::h1::Upgrade;
+
+/// The current time as the cores want it (tokio's clock, so paused time works in tests).
+fn now() -> Instant {
+    tokio::time::Instant::now().into_std()
+}
+
+/// Which protocol a connection speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Version {
+    /// Detect it: the HTTP/2 connection preface means HTTP/2 (prior knowledge), anything
+    /// else HTTP/1.1. The default.
+    Auto,
+    /// HTTP/1.1 only (for example ALPN `http/1.1`).
+    Http1,
+    /// HTTP/2 only (for example ALPN `h2`).
+    Http2,
+}
+
+/// Something the connection reports.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Event {
+    /// A new request: answer it by `key`. Its body follows as `Data`/`Trailers` unless
+    /// `end_stream`.
+    Request {
+        /// The key to answer with.
+        key: RequestKey,
+        /// The request head (`version` says HTTP/1.x or HTTP/2).
+        head: request::Parts,
+        /// No body follows.
+        end_stream: bool,
+        /// HTTP/1.1 `Expect: 100-continue`: [`recv_data`](Connection::recv_data) sends the 100
+        /// when the body is first read; or call [`send_continue`](Connection::send_continue),
+        /// or answer with a final response instead.
+        expect_continue: bool,
+        /// HTTP/1.1 upgrade or CONNECT request: answer 101 (or 2xx to CONNECT) and take the
+        /// transport with [`into_upgraded`](Connection::into_upgraded).
+        upgrade: Option<Upgrade>,
+    },
+    /// Request body data.
+    Data {
+        /// The exchange.
+        key: RequestKey,
+        /// The octets.
+        data: Bytes,
+        /// Last data of the body.
+        end_stream: bool,
+    },
+    /// Request trailers (the body is complete).
+    Trailers {
+        /// The exchange.
+        key: RequestKey,
+        /// The fields.
+        trailers: HeaderMap,
+    },
+    /// `send_data` refused data for lack of room, and there is room again.
+    Writable {
+        /// The exchange.
+        key: RequestKey,
+    },
+    /// The response's last octet was written and flushed.
+    Sent {
+        /// The exchange.
+        key: RequestKey,
+    },
+    /// HTTP/2: the stream was reset (by the peer, or by us for a stream error).
+    Reset {
+        /// The exchange.
+        key: RequestKey,
+        /// The RST_STREAM code.
+        code: ErrorCode,
+    },
+    /// HTTP/1.1: the upgrade response is queued; take the transport with
+    /// [`into_upgraded`](Connection::into_upgraded).
+    Upgraded {
+        /// The exchange.
+        key: RequestKey,
+    },
+}
+
+/// Counters of one connection.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Stats {
+    /// Octets read from the transport.
+    pub bytes_in: u64,
+    /// Octets written to the transport.
+    pub bytes_out: u64,
+    /// Open streams (HTTP/2) or exchanges in progress (HTTP/1).
+    pub open_streams: usize,
+    /// Requests waiting for credits.
+    pub pending_accepts: usize,
+    /// Input octets held by the protocol core.
+    pub buffered_in: usize,
+    /// Request body octets read but not yet taken by the application.
+    pub buffered_body: usize,
+}
+
+/// Options of a server connection: every option of the HTTP/1 and HTTP/2 cores (see
+/// [`h1::Config`] and [`h2::Config`] for each default) and the driver's own.
+#[derive(Clone, Debug)]
+pub struct Builder {
+    h1: h1::Config,
+    h2: h2::Config,
+    version: Version,
+    detect_timeout: Duration,
+    keep_alive_ping: Option<(Duration, Duration)>,
+    request_credits: Option<usize>,
+    max_pending_accepts: usize,
+    max_buffered_body: usize,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Builder::new()
+    }
+}
+
+impl Builder {
+    /// The defaults: version detection within 10 s, no PING keep-alive, no request credits
+    /// (every request is delivered), at most 32 requests waiting for credits, 1 MiB of
+    /// untaken HTTP/1 body before reading pauses.
+    pub fn new() -> Self {
+        Builder {
+            h1: h1::Config::server(),
+            h2: h2::Config::server(),
+            version: Version::Auto,
+            detect_timeout: Duration::from_secs(10),
+            keep_alive_ping: None,
+            request_credits: None,
+            max_pending_accepts: 32,
+            max_buffered_body: 1 << 20,
+        }
+    }
+
+    /// The HTTP/1 core's options.
+    pub fn http1(&mut self) -> &mut h1::Config {
+        &mut self.h1
+    }
+
+    /// The HTTP/2 core's options.
+    pub fn http2(&mut self) -> &mut h2::Config {
+        &mut self.h2
+    }
+
+    /// The protocol: detected (default) or fixed (for example from ALPN).
+    pub fn version(&mut self, version: Version) -> &mut Self {
+        self.version = version;
+        self
+    }
+
+    /// How long detection may wait for the first octets. Default 10 s.
+    pub fn detect_timeout(&mut self, timeout: Duration) -> &mut Self {
+        self.detect_timeout = timeout;
+        self
+    }
+
+    /// HTTP/2: PING after `interval` without input; close if no answer within `timeout`.
+    pub fn keep_alive_ping(&mut self, interval: Duration, timeout: Duration) -> &mut Self {
+        self.keep_alive_ping = Some((interval, timeout));
+        self
+    }
+
+    /// Gates new requests by credits: `initial` are delivered, then one per credit granted
+    /// with [`Connection::grant_requests`]; others wait in a bounded queue.
+    pub fn request_credits(&mut self, initial: usize) -> &mut Self {
+        self.request_credits = Some(initial);
+        self
+    }
+
+    /// Requests waiting for credits at most; beyond, HTTP/2 streams are refused
+    /// (REFUSED_STREAM, safe to retry). Default 32.
+    pub fn max_pending_accepts(&mut self, n: usize) -> &mut Self {
+        self.max_pending_accepts = n;
+        self
+    }
+
+    /// HTTP/1: body octets read but not taken by the application before reading pauses.
+    /// Default 1 MiB.
+    pub fn max_buffered_body(&mut self, n: usize) -> &mut Self {
+        self.max_buffered_body = n;
+        self
+    }
+
+    /// Wraps an accepted connection. Nothing is read until the first `next_event`.
+    pub fn handshake<IO: AsyncRead + AsyncWrite + Unpin>(&self, io: IO) -> Connection<IO> {
+        let now = now();
+        let mut h2 = self.h2.clone();
+        // The driver credits HTTP/2 data back when the application takes it.
+        h2.flow_control = h2::FlowControl::Manual;
+        let core = match self.version {
+            Version::Auto => Core::Detect(BytesMut::new()),
+            Version::Http1 => Core::H1(Box::new(h1::Connection::new(self.h1.clone(), now))),
+            Version::Http2 => Core::H2(Box::new(h2::Connection::new(h2.clone(), now))),
+        };
+        Connection {
+            io,
+            core,
+            h1_config: self.h1.clone(),
+            h2_config: h2,
+            scratch: vec![0; 16 << 10].into_boxed_slice(),
+            timer: Box::pin(tokio::time::sleep_until(tokio::time::Instant::from_std(
+                now,
+            ))),
+            needs_flush: false,
+            read_closed: false,
+            ended: false,
+            failed: None,
+            closing: None,
+            detect_deadline: (self.version == Version::Auto).then(|| now + self.detect_timeout),
+            keepalive: KeepAlive::new(self.keep_alive_ping, now),
+            shutdown: ShutdownHandle::default(),
+            shutdown_seen: false,
+            stash: VecDeque::new(),
+            credits: self.request_credits,
+            pending_accepts: VecDeque::new(),
+            max_pending_accepts: self.max_pending_accepts,
+            expecting: HashSet::new(),
+            buffered_body: 0,
+            max_buffered_body: self.max_buffered_body,
+            stats: Stats::default(),
+        }
+    }
+}
+
+/// Wraps an accepted connection with the default options (see [`Builder`]).
+pub fn handshake<IO: AsyncRead + AsyncWrite + Unpin>(io: IO) -> Connection<IO> {
+    Builder::new().handshake(io)
+}
+
+/// A server connection: the one owner of the transport, the protocol core and the timer.
+pub struct Connection<IO> {
+    io: IO,
+    core: Core,
+    h1_config: h1::Config,
+    h2_config: h2::Config,
+    scratch: Box<[u8]>,
+    timer: Pin<Box<tokio::time::Sleep>>,
+    needs_flush: bool,
+    read_closed: bool,
+    ended: bool,
+    failed: Option<Error>,
+    /// The core ended; its last output is being written, then this is returned.
+    closing: Option<Option<Error>>,
+    detect_deadline: Option<Instant>,
+    keepalive: KeepAlive,
+    shutdown: ShutdownHandle,
+    shutdown_seen: bool,
+    /// Events taken from the core while a helper waited for another.
+    stash: VecDeque<Event>,
+    credits: Option<usize>,
+    /// Requests (with their later events) waiting for credits.
+    pending_accepts: VecDeque<(RequestKey, Vec<Event>)>,
+    max_pending_accepts: usize,
+    /// HTTP/1.1 requests whose client waits for 100 Continue.
+    expecting: HashSet<RequestKey>,
+    buffered_body: usize,
+    max_buffered_body: usize,
+    stats: Stats,
+}
+
+impl<IO> std::fmt::Debug for Connection<IO> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("server::Connection")
+            .field("version", &self.version())
+            .field("stats", &self.stats)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<IO> Connection<IO> {
+    /// The protocol in use (`None` while it is being detected).
+    pub fn version(&self) -> Option<http::Version> {
+        match self.core {
+            Core::Detect(_) => None,
+            Core::H1(_) => Some(http::Version::HTTP_11),
+            Core::H2(_) => Some(http::Version::HTTP_2),
+        }
+    }
+
+    /// A handle to shut this connection down gracefully from any task.
+    pub fn shutdown_handle(&self) -> ShutdownHandle {
+        self.shutdown.clone()
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> Stats {
+        Stats {
+            open_streams: self.core.open_streams(),
+            pending_accepts: self.pending_accepts.len(),
+            buffered_in: self.core.input_buffered(),
+            buffered_body: self.buffered_body,
+            ..self.stats
+        }
+    }
+
+    fn body_paused(&self) -> bool {
+        matches!(self.core, Core::H1(_)) && self.buffered_body > self.max_buffered_body
+    }
+}
+
+impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
+    // ----- the pump -----
+
+    /// Drives the connection until the next event. `Ok(None)`: the connection is over.
+    /// Cancel-safe.
+    pub async fn next_event(&mut self) -> Result<Option<Event>, Error> {
+        if let Some(event) = self.stash.pop_front() {
+            return Ok(Some(self.hand_out(event)));
+        }
+        let event = poll_fn(|cx| self.poll_event(cx)).await?;
+        Ok(event.map(|e| self.hand_out(e)))
+    }
+
+    /// Polls for the next event from the core, applying request credits.
+    fn poll_event(&mut self, cx: &mut Context<'_>) -> Poll<Result<Option<Event>, Error>> {
+        loop {
+            if self.credits.is_none_or(|c| c > 0) {
+                if let Some((key, mut events)) = self.pending_accepts.pop_front() {
+                    self.take_credit();
+                    let first = events.remove(0);
+                    // The request's later events go ahead of anything newer.
+                    for (i, e) in events.into_iter().enumerate() {
+                        self.stash.insert(i, e);
+                    }
+                    let _ = key;
+                    return Poll::Ready(Ok(Some(first)));
+                }
+            }
+            let event = match self.poll_pump(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Ready(Ok(Pumped::End)) => return Poll::Ready(Ok(None)),
+                Poll::Ready(Ok(Pumped::Event(e))) => e,
+            };
+            if let Event::Data { data, .. } = &event {
+                self.buffered_body += data.len();
+            }
+            let key = event_key(&event);
+            if let Some(slot) = self.pending_accepts.iter_mut().find(|(k, _)| *k == key) {
+                slot.1.push(event);
+                continue;
+            }
+            if let Event::Request {
+                key,
+                expect_continue,
+                ..
+            } = &event
+            {
+                if *expect_continue {
+                    self.expecting.insert(*key);
+                }
+                if self.credits == Some(0) {
+                    let key = *key;
+                    if self.pending_accepts.len() >= self.max_pending_accepts {
+                        // No room to wait: refuse (HTTP/2), safe for the client to retry.
+                        let _ = self.core.reset(key, ErrorCode::REFUSED_STREAM, now());
+                        continue;
+                    }
+                    self.pending_accepts.push_back((key, vec![event]));
+                    continue;
+                }
+                self.take_credit();
+            }
+            return Poll::Ready(Ok(Some(event)));
+        }
+    }
+
+    fn take_credit(&mut self) {
+        if let Some(c) = &mut self.credits {
+            *c = c.saturating_sub(1);
+        }
+    }
+
+    /// Bookkeeping for an event handed to the application: body octets are credited back.
+    fn hand_out(&mut self, event: Event) -> Event {
+        if let Event::Data { key, data, .. } = &event {
+            self.buffered_body = self.buffered_body.saturating_sub(data.len());
+            self.core.release(*key, data.len());
+        }
+        if let Event::Sent { key } | Event::Reset { key, .. } = &event {
+            self.expecting.remove(key);
+        }
+        event
+    }
+
+    /// Waits for the first event matching `pred`, keeping the others for later.
+    async fn wait_for(
+        &mut self,
+        mut pred: impl FnMut(&Event) -> bool,
+    ) -> Result<Option<Event>, Error> {
+        if let Some(i) = self.stash.iter().position(&mut pred) {
+            let event = self.stash.remove(i).expect("index from position");
+            return Ok(Some(self.hand_out(event)));
+        }
+        loop {
+            match poll_fn(|cx| self.poll_event(cx)).await? {
+                None => return Ok(None),
+                Some(event) if pred(&event) => return Ok(Some(self.hand_out(event))),
+                Some(event) => self.stash.push_back(event),
+            }
+        }
+    }
+
+    // ----- helpers for one task per connection -----
+
+    /// Waits for the next request, driving the connection; other events are kept for
+    /// [`next_event`](Self::next_event) and the other helpers. `Ok(None)`: no more requests.
+    pub async fn next_request(&mut self) -> Result<Option<(RequestKey, Request<()>)>, Error> {
+        match self
+            .wait_for(|e| matches!(e, Event::Request { .. }))
+            .await?
+        {
+            Some(Event::Request { key, head, .. }) => {
+                Ok(Some((key, Request::from_parts(head, ()))))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// The next piece of the request body of `key`; `Ok(None)` at its end. Sends 100
+    /// Continue first if the client waits for it.
+    pub async fn recv_data(&mut self, key: RequestKey) -> Result<Option<Bytes>, Error> {
+        if self.expecting.remove(&key) {
+            self.core.send_continue(key)?;
+        }
+        let event = self
+            .wait_for(|e| {
+                matches!(e, Event::Data { key: k, .. } | Event::Trailers { key: k, .. } | Event::Reset { key: k, .. } if *k == key)
+            })
+            .await?;
+        match event {
+            Some(Event::Data {
+                data, end_stream, ..
+            }) => {
+                if end_stream {
+                    self.stash.push_front(Event::Trailers {
+                        key,
+                        trailers: HeaderMap::new(),
+                    });
+                }
+                if data.is_empty() && end_stream {
+                    self.stash.pop_front();
+                    return Ok(None);
+                }
+                Ok(Some(data))
+            }
+            Some(Event::Reset { code, .. }) => Err(Error::with(
+                Kind::Protocol,
+                format!("stream reset with {code}"),
+            )),
+            _ => Ok(None),
+        }
+    }
+
+    /// Sends all of `data`, waiting for buffer room as needed (driving the connection).
+    pub async fn write_all(
+        &mut self,
+        key: RequestKey,
+        mut data: Bytes,
+        end_stream: bool,
+    ) -> Result<(), Error> {
+        loop {
+            let n = self.core.send_data(key, data.clone(), end_stream)?;
+            if n == data.len() {
+                return Ok(());
+            }
+            data = data.slice(n..);
+            let event = self
+                .wait_for(|e| matches!(e, Event::Writable { key: k } | Event::Reset { key: k, .. } if *k == key))
+                .await?;
+            match event {
+                Some(Event::Writable { .. }) => {}
+                _ => return Err(Error::with(Kind::Closed, "stream ended while writing")),
+            }
+        }
+    }
+
+    /// Waits until the response of `key` was written and flushed.
+    pub async fn sent(&mut self, key: RequestKey) -> Result<(), Error> {
+        let event = self
+            .wait_for(
+                |e| matches!(e, Event::Sent { key: k } | Event::Reset { key: k, .. } if *k == key),
+            )
+            .await?;
+        match event {
+            Some(Event::Sent { .. }) => Ok(()),
+            Some(Event::Reset { code, .. }) => Err(Error::with(
+                Kind::Protocol,
+                format!("stream reset with {code}"),
+            )),
+            _ => Err(Error::new(Kind::Closed)),
+        }
+    }
+
+    /// After [`Event::Upgraded`]: writes what is queued (the 101 or 2xx), then hands over the
+    /// transport and the octets received past the boundary. No task is spawned.
+    pub async fn into_upgraded(mut self, key: RequestKey) -> Result<Upgraded<IO>, Error> {
+        let _ = key;
+        poll_fn(|cx| match self.poll_write(cx) {
+            Err(e) => Poll::Ready(Err(e)),
+            Ok((Poll::Ready(()), _)) => Poll::Ready(Ok(())),
+            Ok((Poll::Pending, _)) => Poll::Pending,
+        })
+        .await?;
+        let read_buf = match &mut self.core {
+            Core::H1(c) => c.take_upgraded(),
+            _ => {
+                return Err(Error::with(
+                    Kind::Misuse,
+                    "not an upgraded HTTP/1.1 connection",
+                ));
+            }
+        };
+        Ok(Upgraded {
+            io: self.io,
+            read_buf,
+        })
+    }
+
+    // ----- commands (they only queue) -----
+
+    /// Sends the response head; with `end_stream` no body follows.
+    pub fn send_response(
+        &mut self,
+        key: RequestKey,
+        head: &response::Parts,
+        end_stream: bool,
+    ) -> Result<(), Error> {
+        self.expecting.remove(&key);
+        self.core.send_response(key, head, end_stream)
+    }
+
+    /// Sends an informational (1xx) response.
+    pub fn send_informational(
+        &mut self,
+        key: RequestKey,
+        head: &response::Parts,
+    ) -> Result<(), Error> {
+        self.core.send_informational(key, head)
+    }
+
+    /// HTTP/1.1: answers `Expect: 100-continue`.
+    pub fn send_continue(&mut self, key: RequestKey) -> Result<(), Error> {
+        self.expecting.remove(&key);
+        self.core.send_continue(key)
+    }
+
+    /// Queues body data; returns how much was accepted (the rest: retry after
+    /// [`Event::Writable`], or use [`write_all`](Self::write_all)).
+    pub fn send_data(
+        &mut self,
+        key: RequestKey,
+        data: Bytes,
+        end_stream: bool,
+    ) -> Result<usize, Error> {
+        self.core.send_data(key, data, end_stream)
+    }
+
+    /// Ends the response with trailers.
+    pub fn send_trailers(&mut self, key: RequestKey, trailers: HeaderMap) -> Result<(), Error> {
+        self.core.send_trailers(key, trailers)
+    }
+
+    /// Abandons an exchange: HTTP/2 RST_STREAM(CANCEL); HTTP/1 closes the connection.
+    pub fn reset(&mut self, key: RequestKey) -> Result<(), Error> {
+        self.core.reset(key, ErrorCode::CANCEL, now())
+    }
+
+    /// Grants `n` more request credits (see [`Builder::request_credits`]).
+    pub fn grant_requests(&mut self, n: usize) {
+        if let Some(c) = &mut self.credits {
+            *c = c.saturating_add(n);
+        }
+    }
+
+    /// Starts a graceful shutdown of this connection.
+    pub fn graceful_shutdown(&mut self) {
+        self.shutdown_seen = true;
+        self.core.graceful_shutdown(now());
+    }
+}
+
+fn event_key(event: &Event) -> RequestKey {
+    match event {
+        Event::Request { key, .. }
+        | Event::Data { key, .. }
+        | Event::Trailers { key, .. }
+        | Event::Writable { key }
+        | Event::Sent { key }
+        | Event::Reset { key, .. }
+        | Event::Upgraded { key } => *key,
+    }
+}

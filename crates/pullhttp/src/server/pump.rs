@@ -1,0 +1,211 @@
+//! The pump: the one loop that moves a connection forward. Each poll delivers a ready event,
+//! or writes the queued output (vectored, coalesced: everything produced by one read leaves
+//! in as few writes as the transport allows), flushes, reads, and runs the one timer, doing
+//! at most `WORK_BUDGET` steps before yielding.
+//!
+//! Cancel safety: every piece of state lives in the [`Connection`]; a dropped `next_event`
+//! future loses nothing. Only this module does IO.
+
+use std::future::Future;
+use std::io::IoSlice;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+use super::core::{Core, Step};
+use super::{Connection, Event};
+use crate::error::{Error, Kind};
+
+/// Reads, writes and timer firings per poll before yielding to other tasks.
+const WORK_BUDGET: usize = 64;
+
+/// Output slices per vectored write.
+const MAX_SLICES: usize = 64;
+
+/// What one core step produced.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "moved once per event, never stored"
+)]
+pub(super) enum Pumped {
+    Event(Event),
+    /// The connection is over (cleanly).
+    End,
+}
+
+impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
+    /// Polls the connection until the core has an event (or the connection ends).
+    pub(super) fn poll_pump(&mut self, cx: &mut Context<'_>) -> Poll<Result<Pumped, Error>> {
+        if let Some(error) = self.failed.take() {
+            self.ended = true;
+            return Poll::Ready(Err(error));
+        }
+        if self.ended {
+            return Poll::Ready(Ok(Pumped::End));
+        }
+        for _ in 0..WORK_BUDGET {
+            match self.core.next_event() {
+                Step::Event(event) => return Poll::Ready(Ok(Pumped::Event(event))),
+                Step::PingAck => {
+                    self.keepalive.acked();
+                    continue;
+                }
+                Step::Closed(error) => {
+                    // The core's last words (a GOAWAY, an error response) go out first.
+                    if self.poll_write(cx)?.0.is_pending() {
+                        self.closing = Some(error);
+                        return Poll::Pending;
+                    }
+                    self.ended = true;
+                    return Poll::Ready(match error {
+                        None => Ok(Pumped::End),
+                        Some(e) => Err(e),
+                    });
+                }
+                Step::Idle => {}
+            }
+            if let Some(error) = self.closing.take() {
+                if self.poll_write(cx)?.0.is_pending() {
+                    self.closing = Some(error);
+                    return Poll::Pending;
+                }
+                self.ended = true;
+                return Poll::Ready(error.map_or(Ok(Pumped::End), Err));
+            }
+            if self.core.is_closed() {
+                self.ended = true;
+                return Poll::Ready(Ok(Pumped::End));
+            }
+            self.poll_shutdown_signal(cx);
+            if self.poll_write(cx)?.1 {
+                // A flush may have made `Sent` events due: look again.
+                continue;
+            }
+            if self.poll_read(cx)?.is_ready() {
+                continue;
+            }
+            if self.poll_timer(cx)?.is_ready() {
+                continue;
+            }
+            return Poll::Pending;
+        }
+        // Work budget spent: let other tasks run, and come back at once.
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+
+    /// Writes queued output: `Ready` once everything is written and flushed, and whether
+    /// anything was written or flushed.
+    pub(super) fn poll_write(&mut self, cx: &mut Context<'_>) -> Result<(Poll<()>, bool), Error> {
+        let mut progress = false;
+        loop {
+            let mut slices: Vec<IoSlice<'_>> = Vec::with_capacity(MAX_SLICES);
+            self.core.output(&mut slices, MAX_SLICES);
+            if slices.is_empty() {
+                break;
+            }
+            let n = match Pin::new(&mut self.io).poll_write_vectored(cx, &slices) {
+                Poll::Pending => return Ok((Poll::Pending, progress)),
+                Poll::Ready(Err(e)) => return Err(e.into()),
+                Poll::Ready(Ok(0)) => {
+                    return Err(Error::with(
+                        Kind::Io,
+                        std::io::Error::from(std::io::ErrorKind::WriteZero),
+                    ));
+                }
+                Poll::Ready(Ok(n)) => n,
+            };
+            drop(slices);
+            self.stats.bytes_out += n as u64;
+            self.core.advance_written(n);
+            self.needs_flush = true;
+            progress = true;
+        }
+        if self.needs_flush {
+            match Pin::new(&mut self.io).poll_flush(cx) {
+                Poll::Pending => return Ok((Poll::Pending, progress)),
+                Poll::Ready(Err(e)) => return Err(e.into()),
+                Poll::Ready(Ok(())) => {
+                    self.needs_flush = false;
+                    self.core.on_flushed();
+                    progress = true;
+                }
+            }
+        }
+        Ok((Poll::Ready(()), progress))
+    }
+
+    /// Reads once if the core wants input; `Ready` if something was read (or EOF).
+    fn poll_read(&mut self, cx: &mut Context<'_>) -> Result<Poll<()>, Error> {
+        if self.read_closed || !self.core.wants_read() || self.body_paused() {
+            return Ok(Poll::Pending);
+        }
+        let mut buf = ReadBuf::new(&mut self.scratch[..]);
+        match Pin::new(&mut self.io).poll_read(cx, &mut buf) {
+            Poll::Pending => Ok(Poll::Pending),
+            Poll::Ready(Err(e)) => Err(e.into()),
+            Poll::Ready(Ok(())) => {
+                let now = super::now();
+                let filled = buf.filled().len();
+                if filled == 0 {
+                    self.read_closed = true;
+                    if matches!(self.core, Core::Detect(_)) {
+                        self.ended = true;
+                    }
+                    self.core.handle_eof(now);
+                } else {
+                    self.stats.bytes_in += filled as u64;
+                    self.keepalive.activity(now);
+                    let (h1, h2) = (&self.h1_config, &self.h2_config);
+                    self.core.handle_input(&self.scratch[..filled], now, h1, h2);
+                }
+                Ok(Poll::Ready(()))
+            }
+        }
+    }
+
+    /// Arms the one timer for the nearest deadline; `Ready` if one fired.
+    fn poll_timer(&mut self, cx: &mut Context<'_>) -> Result<Poll<()>, Error> {
+        let deadline = [
+            self.core.next_deadline(),
+            self.detect_deadline
+                .filter(|_| matches!(self.core, Core::Detect(_))),
+            self.keepalive.deadline(),
+        ]
+        .into_iter()
+        .flatten()
+        .min();
+        let Some(deadline) = deadline else {
+            return Ok(Poll::Pending);
+        };
+        let at = tokio::time::Instant::from_std(deadline);
+        if self.timer.deadline() != at {
+            self.timer.as_mut().reset(at);
+        }
+        if self.timer.as_mut().poll(cx).is_pending() {
+            return Ok(Poll::Pending);
+        }
+        let now = super::now();
+        if matches!(self.core, Core::Detect(_)) && self.detect_deadline.is_some_and(|d| d <= now) {
+            return Err(Error::new(Kind::Timeout));
+        }
+        match self.keepalive.on_timer(now) {
+            super::keepalive::Action::Ping(payload) => self.core.ping(payload),
+            super::keepalive::Action::Dead => return Err(Error::new(Kind::Timeout)),
+            super::keepalive::Action::None => {}
+        }
+        self.core.handle_timeout(now);
+        Ok(Poll::Ready(()))
+    }
+
+    fn poll_shutdown_signal(&mut self, cx: &mut Context<'_>) {
+        if self.shutdown_seen {
+            return;
+        }
+        if self.shutdown.poll_requested(cx) {
+            self.shutdown_seen = true;
+            self.core.graceful_shutdown(super::now());
+        }
+    }
+}
