@@ -615,3 +615,36 @@ fn date_is_added_when_set_and_missing_and_early_hints_precede_the_final_response
     );
     assert!(text.contains("date: Sat, 21 Nov 2026 22:00:00 GMT\r\n"));
 }
+
+#[test]
+fn send_data_beyond_the_send_buffer_accepts_part_and_announces_writable() {
+    let now = Instant::now();
+    let mut config = Config::server();
+    config.max_send_buffer = 1000;
+    let mut server = Connection::new(config, now);
+    server.handle_input(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n", now);
+    let k = request_key(&drain(&mut server));
+    let mut head = ok();
+    head.headers
+        .insert("content-length", "3000".parse().unwrap());
+    server.send_response(k, &head, false).unwrap();
+    let data = Bytes::from(vec![b'x'; 3000]);
+    let n = server.send_data(k, data.clone(), true).unwrap();
+    assert!(n < 3000, "only part fits: {n}");
+    let mut out = BytesMut::new();
+    server.write_output(&mut out);
+    assert!(matches!(drain(&mut server)[..], [Event::Writable { key }] if key == k));
+    let mut rest = data.slice(n..);
+    while !rest.is_empty() {
+        let m = server.send_data(k, rest.clone(), true).unwrap();
+        rest = rest.slice(m..);
+        server.write_output(&mut out);
+    }
+    server.on_flushed();
+    assert!(
+        drain(&mut server)
+            .iter()
+            .any(|e| matches!(e, Event::Sent { .. }))
+    );
+    assert!(out.ends_with(&[b'x'; 3000]));
+}

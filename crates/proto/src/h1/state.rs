@@ -1042,14 +1042,15 @@ impl Connection {
             return Err(Misuse::InvalidState("no body can be sent now"));
         };
         let accepted = data.len().min(room);
+        let partial = accepted < data.len();
+        let ends = end_stream && !partial;
         let data = data.slice(..accepted);
-        let ends = end_stream && accepted == data.len();
+        if partial {
+            ex.wants_writable = true;
+        }
         if ex.expect == Expect::Waiting {
             ex.held.push_back((data, ends));
             return Ok(accepted);
-        }
-        if accepted < data.len() {
-            ex.wants_writable = true;
         }
         let mut framing = BytesMut::new();
         encoder
