@@ -35,7 +35,9 @@ async fn hyper_client_keep_alive_echo_three_requests_on_one_connection() {
         .unwrap();
     let driver = tokio::spawn(conn);
     for i in 0..3usize {
-        let data: Vec<u8> = (0..100_000 * (i + 1)).map(|j| (j % 253) as u8).collect();
+        let data: Vec<u8> = (0..100_000 * (i + 1))
+            .map(|j| u8::try_from(j % 253).expect("below 253"))
+            .collect();
         let req = Request::post("/echo")
             .header("host", "a")
             .body(Full::new(Bytes::from(data.clone())))
