@@ -257,6 +257,8 @@ impl Builder {
             pending_accepts: VecDeque::new(),
             max_pending_accepts: self.max_pending_accepts,
             expecting: HashSet::new(),
+            body_ended: HashSet::new(),
+            trailers: std::collections::HashMap::new(),
             buffered_body: 0,
             max_buffered_body: self.max_buffered_body,
             stats: Stats::default(),
@@ -295,6 +297,10 @@ pub struct Connection<IO> {
     max_pending_accepts: usize,
     /// HTTP/1.1 requests whose client waits for 100 Continue.
     expecting: HashSet<RequestKey>,
+    /// Requests whose body has ended (all its events are already out of the core).
+    body_ended: HashSet<RequestKey>,
+    /// Trailers that ended a body read with `recv_data`, for `take_trailers`.
+    trailers: std::collections::HashMap<RequestKey, HeaderMap>,
     buffered_body: usize,
     max_buffered_body: usize,
     stats: Stats,
@@ -374,8 +380,26 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
                 Poll::Ready(Ok(Pumped::End)) => return Poll::Ready(Ok(None)),
                 Poll::Ready(Ok(Pumped::Event(e))) => e,
             };
-            if let Event::Data { data, .. } = &event {
-                self.buffered_body += data.len();
+            match &event {
+                Event::Data {
+                    key,
+                    data,
+                    end_stream,
+                } => {
+                    self.buffered_body += data.len();
+                    if *end_stream {
+                        self.body_ended.insert(*key);
+                    }
+                }
+                Event::Request {
+                    key,
+                    end_stream: true,
+                    ..
+                }
+                | Event::Trailers { key, .. } => {
+                    self.body_ended.insert(*key);
+                }
+                _ => {}
             }
             let key = event_key(&event);
             if let Some(slot) = self.pending_accepts.iter_mut().find(|(k, _)| *k == key) {
@@ -421,6 +445,10 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
         }
         if let Event::Sent { key } | Event::Reset { key, .. } = &event {
             self.expecting.remove(key);
+            self.body_ended.remove(key);
+            if matches!(event, Event::Reset { .. }) {
+                self.trailers.remove(key);
+            }
         }
         event
     }
@@ -465,33 +493,41 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
         if self.expecting.remove(&key) {
             self.core.send_continue(key)?;
         }
-        let event = self
-            .wait_for(|e| {
-                matches!(e, Event::Data { key: k, .. } | Event::Trailers { key: k, .. } | Event::Reset { key: k, .. } if *k == key)
-            })
-            .await?;
-        match event {
-            Some(Event::Data {
-                data, end_stream, ..
-            }) => {
-                if end_stream {
-                    self.stash.push_front(Event::Trailers {
-                        key,
-                        trailers: HeaderMap::new(),
-                    });
+        let is_body = |e: &Event| matches!(e, Event::Data { key: k, .. } | Event::Trailers { key: k, .. } | Event::Reset { key: k, .. } if *k == key);
+        let stashed = self.stash.iter().any(is_body);
+        if !stashed && self.body_ended.remove(&key) {
+            return Ok(None);
+        }
+        loop {
+            match self.wait_for(is_body).await? {
+                Some(Event::Data { data, .. }) if data.is_empty() => {
+                    // An empty final DATA frame: the end, seen on the next call.
+                    if self.body_ended.remove(&key) {
+                        return Ok(None);
+                    }
                 }
-                if data.is_empty() && end_stream {
-                    self.stash.pop_front();
+                Some(Event::Data { data, .. }) => return Ok(Some(data)),
+                Some(Event::Reset { code, .. }) => {
+                    return Err(Error::with(
+                        Kind::Protocol,
+                        format!("stream reset with {code}"),
+                    ));
+                }
+                Some(Event::Trailers { trailers, .. }) => {
+                    self.body_ended.remove(&key);
+                    self.trailers.insert(key, trailers);
                     return Ok(None);
                 }
-                Ok(Some(data))
+                Some(_) => return Ok(None),
+                None => return Ok(None),
             }
-            Some(Event::Reset { code, .. }) => Err(Error::with(
-                Kind::Protocol,
-                format!("stream reset with {code}"),
-            )),
-            _ => Ok(None),
         }
+    }
+
+    /// The trailers that ended the request body of `key`, once
+    /// [`recv_data`](Self::recv_data) returned `None`.
+    pub fn take_trailers(&mut self, key: RequestKey) -> Option<HeaderMap> {
+        self.trailers.remove(&key)
     }
 
     /// Sends all of `data`, waiting for buffer room as needed (driving the connection).
