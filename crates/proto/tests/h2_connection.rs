@@ -369,3 +369,19 @@ fn flood_of_pings_without_reading_acks_pauses_input_then_resumes() {
     }
     assert_eq!(total, 10);
 }
+
+#[test]
+fn graceful_shutdown_without_ping_ack_ends_at_the_drain_deadline() {
+    let mut config = Config::server();
+    config.graceful_drain_timeout = Duration::from_secs(3);
+    let mut peer = Peer::server_with(config);
+    peer.conn.graceful_shutdown(peer.now);
+    peer.frames();
+    // The client never answers the PING.
+    peer.advance(Duration::from_secs(4));
+    assert!(peer.conn.is_terminated());
+    assert_eq!(
+        closed_error(&peer.events()),
+        Some(Some(ConnectionError::DrainTimeout))
+    );
+}

@@ -74,7 +74,9 @@ async fn h2_server_example_answers_200_and_prints_the_request() {
     );
 }
 
-#[tokio::test]
+// Two workers: the test blocks one on the child process while the h2 client task must stay
+// alive to answer the server's shutdown PING.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pull_server_example_serves_both_versions_upgrades_and_shuts_down_on_sigint() {
     let (child, addr, mut out) = start("pull_server");
     let mut stop = Stop(child);

@@ -245,6 +245,7 @@ impl Builder {
             ))),
             needs_flush: false,
             read_closed: false,
+            write_closed: false,
             ended: false,
             failed: None,
             closing: None,
@@ -281,6 +282,7 @@ pub struct Connection<IO> {
     timer: Pin<Box<tokio::time::Sleep>>,
     needs_flush: bool,
     read_closed: bool,
+    write_closed: bool,
     ended: bool,
     failed: Option<Error>,
     /// The core ended; its last output is being written, then this is returned.

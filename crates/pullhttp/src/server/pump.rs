@@ -98,7 +98,26 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
     /// Writes queued output: `Ready` once everything is written and flushed, and whether
     /// anything was written or flushed.
     pub(super) fn poll_write(&mut self, cx: &mut Context<'_>) -> Result<(Poll<()>, bool), Error> {
+        match self.poll_write_inner(cx) {
+            Err(e) if is_hang_up(&e) => {
+                // The peer hung up: nothing more can be written. Treat it as the end of input
+                // and let the protocol decide whether that was orderly (nothing in flight).
+                self.write_closed = true;
+                if !self.read_closed {
+                    self.read_closed = true;
+                    self.core.handle_eof(super::now());
+                }
+                Ok((Poll::Ready(()), true))
+            }
+            other => other,
+        }
+    }
+
+    fn poll_write_inner(&mut self, cx: &mut Context<'_>) -> Result<(Poll<()>, bool), Error> {
         let mut progress = false;
+        if self.write_closed {
+            return Ok((Poll::Ready(()), false));
+        }
         loop {
             let mut slices: Vec<IoSlice<'_>> = Vec::with_capacity(MAX_SLICES);
             self.core.output(&mut slices, MAX_SLICES);
@@ -208,4 +227,20 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
             self.core.graceful_shutdown(super::now());
         }
     }
+}
+
+/// True for write errors that mean the peer closed the connection.
+fn is_hang_up(e: &Error) -> bool {
+    use std::error::Error as _;
+    e.is_io()
+        && e.source()
+            .and_then(|s| s.downcast_ref::<std::io::Error>())
+            .is_some_and(|io| {
+                matches!(
+                    io.kind(),
+                    std::io::ErrorKind::BrokenPipe
+                        | std::io::ErrorKind::ConnectionReset
+                        | std::io::ErrorKind::ConnectionAborted
+                )
+            })
 }

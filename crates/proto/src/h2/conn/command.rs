@@ -341,6 +341,9 @@ impl Connection {
         match self.config.role {
             Role::Server => {
                 self.shutdown.last_stream_id = None;
+                // The drain deadline runs from now: a client that never answers the PING
+                // cannot hold the connection open.
+                self.shutdown.drain_deadline = Some(now + self.config.graceful_drain_timeout);
                 crate::h2::frame::GoAway {
                     last_stream_id: StreamId::MAX,
                     code: ErrorCode::NO_ERROR,

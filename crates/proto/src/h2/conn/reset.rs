@@ -165,7 +165,8 @@ impl Connection {
     pub(super) fn finish_graceful_shutdown(&mut self, now: Instant) {
         let last = self.streams.last_peer_id();
         self.shutdown.last_stream_id = Some(last);
-        self.shutdown.drain_deadline = Some(now + self.config.graceful_drain_timeout);
+        let deadline = now + self.config.graceful_drain_timeout;
+        self.shutdown.drain_deadline.get_or_insert(deadline);
         self.go_away(ErrorCode::NO_ERROR, Bytes::new());
         self.maybe_close();
     }
