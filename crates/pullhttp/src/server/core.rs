@@ -135,13 +135,31 @@ impl Core {
     }
 
     /// The next step in the server's vocabulary; events only the driver needs are consumed
-    /// here, except PING acknowledgements, which the keep-alive watches.
-    pub(crate) fn next_event(&mut self) -> Step {
+    /// here, except PING acknowledgements, which the keep-alive watches. A body-less
+    /// `Upgrade: h2c` request switches the connection to HTTP/2 here (when `h2c` allows):
+    /// the 101 goes to `preamble`, and the request comes back as HTTP/2 stream 1.
+    pub(crate) fn next_event(&mut self, h2c: Option<&h2::Config>, preamble: &mut BytesMut) -> Step {
         loop {
             let mapped = match self {
                 Core::Detect(_) => return Step::Idle,
                 Core::H1(c) => match c.next_event() {
                     None => return Step::Idle,
+                    Some(h1::Event::Request {
+                        key,
+                        head,
+                        end_stream: true,
+                        upgrade: Some(h1::Upgrade::H2c(settings)),
+                        ..
+                    }) if h2c.is_some() => {
+                        let config = h2c.cloned().unwrap_or_else(h2::Config::server);
+                        match Self::switch_to_h2c(c, key, head, &settings, config, preamble) {
+                            Ok(h2) => {
+                                *self = Core::H2(Box::new(h2));
+                                continue;
+                            }
+                            Err(e) => return Step::Closed(Some(e)),
+                        }
+                    }
                     Some(e) => map_h1(e),
                 },
                 Core::H2(c) => match c.next_event() {
@@ -156,6 +174,36 @@ impl Core {
                 Mapped::Internal => continue,
             }
         }
+    }
+
+    /// Answers an h2c upgrade with 101 and builds the HTTP/2 connection that continues it.
+    fn switch_to_h2c(
+        c: &mut h1::Connection,
+        key: RequestKey,
+        head: request::Parts,
+        settings: &http::HeaderValue,
+        config: h2::Config,
+        preamble: &mut BytesMut,
+    ) -> Result<h2::Connection, Error> {
+        let switching = response::Response::builder()
+            .status(101)
+            .header("connection", "Upgrade")
+            .header("upgrade", "h2c")
+            .body(())
+            .map_err(|e| Error::with(Kind::Misuse, e))?
+            .into_parts()
+            .0;
+        c.send_response(key, &switching, false)?;
+        c.write_output(preamble);
+        let leftover = c.take_upgraded();
+        let now = super::now();
+        let (mut h2, _) =
+            h2::Connection::upgrade_from_http1(config, head, settings.as_bytes(), now)
+                .map_err(|e| Error::with(Kind::Protocol, e))?;
+        if !leftover.is_empty() {
+            h2.handle_input(&leftover, now);
+        }
+        Ok(h2)
     }
 
     // ----- commands -----

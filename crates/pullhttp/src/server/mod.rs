@@ -149,6 +149,7 @@ pub struct Builder {
     request_credits: Option<usize>,
     max_pending_accepts: usize,
     max_buffered_body: usize,
+    h2c: bool,
 }
 
 impl Default for Builder {
@@ -158,7 +159,8 @@ impl Default for Builder {
 }
 
 impl Builder {
-    /// The defaults: version detection within 10 s, no PING keep-alive, no request credits
+    /// The defaults: version detection within 10 s, h2c upgrades accepted, no PING
+    /// keep-alive, no request credits
     /// (every request is delivered), at most 32 requests waiting for credits, 1 MiB of
     /// untaken HTTP/1 body before reading pauses.
     pub fn new() -> Self {
@@ -171,7 +173,16 @@ impl Builder {
             request_credits: None,
             max_pending_accepts: 32,
             max_buffered_body: 1 << 20,
+            h2c: true,
         }
+    }
+
+    /// Accept HTTP/1.1 `Upgrade: h2c` requests without a body by switching to HTTP/2 (the
+    /// request is answered as HTTP/2 stream 1). Default true; when false the request is
+    /// served over HTTP/1.1 and its `upgrade` is reported.
+    pub fn h2c_upgrade(&mut self, enabled: bool) -> &mut Self {
+        self.h2c = enabled;
+        self
     }
 
     /// The HTTP/1 core's options.
@@ -246,6 +257,8 @@ impl Builder {
             needs_flush: false,
             read_closed: false,
             write_closed: false,
+            preamble: BytesMut::new(),
+            h2c: self.h2c,
             ended: false,
             failed: None,
             closing: None,
@@ -283,6 +296,10 @@ pub struct Connection<IO> {
     needs_flush: bool,
     read_closed: bool,
     write_closed: bool,
+    /// Octets to write before the core's output (an h2c upgrade's 101).
+    preamble: BytesMut,
+    /// Accept `Upgrade: h2c`.
+    h2c: bool,
     ended: bool,
     failed: Option<Error>,
     /// The core ended; its last output is being written, then this is returned.

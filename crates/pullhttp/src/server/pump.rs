@@ -45,7 +45,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
             return Poll::Ready(Ok(Pumped::End));
         }
         for _ in 0..WORK_BUDGET {
-            match self.core.next_event() {
+            let h2c = self.h2c.then_some(&self.h2_config);
+            match self.core.next_event(h2c, &mut self.preamble) {
                 Step::Event(event) => return Poll::Ready(Ok(Pumped::Event(event))),
                 Step::PingAck => {
                     self.keepalive.acked();
@@ -117,6 +118,25 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
         let mut progress = false;
         if self.write_closed {
             return Ok((Poll::Ready(()), false));
+        }
+        // Octets that precede the core's output (the 101 of an h2c upgrade).
+        while !self.preamble.is_empty() {
+            match Pin::new(&mut self.io).poll_write(cx, &self.preamble) {
+                Poll::Pending => return Ok((Poll::Pending, progress)),
+                Poll::Ready(Err(e)) => return Err(e.into()),
+                Poll::Ready(Ok(0)) => {
+                    return Err(Error::with(
+                        Kind::Io,
+                        std::io::Error::from(std::io::ErrorKind::WriteZero),
+                    ));
+                }
+                Poll::Ready(Ok(n)) => {
+                    let _ = self.preamble.split_to(n);
+                    self.stats.bytes_out += n as u64;
+                    self.needs_flush = true;
+                    progress = true;
+                }
+            }
         }
         loop {
             let mut slices: Vec<IoSlice<'_>> = Vec::with_capacity(MAX_SLICES);

@@ -9,7 +9,7 @@ use http::{HeaderMap, Method, request, response};
 use super::event::Misuse;
 use super::priority::Priority;
 use super::stream::{RecvPhase, SendPhase, State, Stream};
-use super::{Connection, Phase, Role, SHUTDOWN_PING};
+use super::{Config, Connection, Phase, Role, SHUTDOWN_PING};
 use crate::RequestKey;
 use crate::h2::frame::{Ping, PushPromise, SettingId};
 use crate::h2::hpack::FieldRef;
@@ -423,4 +423,88 @@ fn regular_fields(headers: &HeaderMap) -> impl Iterator<Item = FieldRef<'_>> {
         .iter()
         .filter(|(n, v)| !is_dropped_on_send(n, v))
         .map(|(n, v)| FieldRef::from_header(n, v))
+}
+
+impl Connection {
+    /// Server: an HTTP/2 connection continuing an HTTP/1.1 `Upgrade: h2c` request (RFC 7540
+    /// §3.2, still used by curl, nghttp, Go and h2o though RFC 9113 deprecates it). Call it
+    /// after writing the `101` response; then feed the octets that follow (the client
+    /// preface). `settings` is the `HTTP2-Settings` value (base64url), applied as the peer's
+    /// SETTINGS without an ACK (the 101 acknowledges them). The request becomes stream 1,
+    /// half-closed (remote): only body-less requests can be upgraded. Returns the connection
+    /// and the key of that request, whose `Request` event is queued.
+    pub fn upgrade_from_http1(
+        mut config: Config,
+        mut head: request::Parts,
+        settings: &[u8],
+        now: Instant,
+    ) -> Result<(Connection, RequestKey), Misuse> {
+        config.role = Role::Server;
+        let payload = base64url_decode(settings).ok_or(Misuse::InvalidSetting)?;
+        let length = u32::try_from(payload.len()).map_err(|_| Misuse::InvalidSetting)?;
+        let head_frame = crate::h2::frame::Head::new(
+            crate::h2::frame::FrameType::SETTINGS,
+            0,
+            StreamId::ZERO,
+            length,
+        );
+        let params = match crate::h2::frame::decode(head_frame, Bytes::from(payload)) {
+            Ok(crate::h2::frame::Frame::Settings(s)) => s.params,
+            _ => return Err(Misuse::InvalidSetting),
+        };
+        let mut conn = Connection::new(config, now);
+        conn.peer.apply(&params);
+        conn.peer.received = params;
+        conn.codec
+            .encoder
+            .set_max_table_size(conn.peer.header_table_size as usize);
+        let id = StreamId::new(1);
+        conn.streams.note_peer_id(id);
+        let mut stream = Stream::new(
+            id,
+            State::HalfClosedRemote,
+            conn.config.initial_window_size,
+            conn.peer.initial_window_size,
+        );
+        stream.recv.phase = RecvPhase::Done;
+        stream.send.head_request = head.method == Method::HEAD;
+        conn.streams.insert(stream);
+        head.version = http::Version::HTTP_2;
+        let key = conn.key(id);
+        conn.events.push_back(super::Event::Request {
+            key,
+            head,
+            end_stream: true,
+        });
+        Ok((conn, key))
+    }
+}
+
+/// Decodes base64url without padding (RFC 4648 §5), as `HTTP2-Settings` is sent; trailing
+/// `=` are tolerated.
+fn base64url_decode(input: &[u8]) -> Option<Vec<u8>> {
+    let input = input
+        .strip_suffix(b"==")
+        .or_else(|| input.strip_suffix(b"="))
+        .unwrap_or(input);
+    let mut out = Vec::with_capacity(input.len() * 3 / 4);
+    let mut acc: u32 = 0;
+    let mut bits = 0;
+    for &c in input {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'-' | b'+' => 62,
+            b'_' | b'/' => 63,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push(((acc >> bits) & 0xff).to_le_bytes()[0]);
+        }
+    }
+    Some(out)
 }
