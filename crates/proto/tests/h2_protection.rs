@@ -169,12 +169,19 @@ fn empty_data_frame_flood_is_enhance_your_calm() {
 }
 
 #[test]
-fn settings_with_too_many_or_duplicate_entries_is_enhance_your_calm() {
+fn settings_with_too_many_entries_or_opted_in_duplicates_is_enhance_your_calm() {
     let mut peer = Peer::server();
     let many: Vec<(u16, u32)> = (0..33).map(|i| (0x100 + i, 0)).collect();
     peer.send(RawFrame::settings(&many));
     assert!(calm(&mut peer));
+    // Repeats are legal by default (RFC 9113 §6.5.3: the last value wins).
     let mut peer = Peer::server();
+    peer.send(RawFrame::settings(&[(0x4, 10), (0x4, 20)]));
+    assert!(!calm(&mut peer));
+    assert_eq!(peer.conn.peer_settings().initial_window_size, 20);
+    let mut config = Config::server();
+    config.reject_duplicate_settings = true;
+    let mut peer = Peer::server_with(config);
     peer.send(RawFrame::settings(&[(0x3, 10), (0x3, 20)]));
     assert!(calm(&mut peer));
 }

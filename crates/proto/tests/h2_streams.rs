@@ -465,3 +465,31 @@ fn headers_with_priority_self_dependency_resets_stream_s5_3_1() {
             .all(|e| !matches!(e, Event::Request { .. }))
     );
 }
+
+#[test]
+fn headers_on_a_skipped_lower_id_is_protocol_error_but_on_a_closed_one_stream_closed_s5_1_1() {
+    let mut peer = Peer::server();
+    peer.send_get(5, "/", true);
+    peer.send_get(3, "/", true);
+    assert_eq!(goaway_code(&peer.frames()), Some(ErrorCode::PROTOCOL_ERROR));
+
+    let mut peer = Peer::server();
+    peer.send_get(1, "/", true);
+    let key = request_key(&peer.events());
+    peer.conn.send_response(key, &ok_response(), true).unwrap();
+    peer.frames();
+    peer.events();
+    peer.send_get(1, "/", true);
+    assert_eq!(goaway_code(&peer.frames()), Some(ErrorCode::STREAM_CLOSED));
+}
+
+#[test]
+fn client_goaway_with_unknown_code_leaves_server_usable_s6_8() {
+    let mut peer = Peer::server();
+    peer.send(RawFrame::go_away(0, 0xff, b""));
+    assert!(matches!(peer.events()[..], [Event::GoAway { .. }]));
+    peer.send(RawFrame::ping(*b"stillok?"));
+    let frames = peer.frames();
+    assert!(frames.iter().any(|f| matches!(f, Frame::Ping(p) if p.ack)));
+    assert!(!peer.conn.is_terminated());
+}

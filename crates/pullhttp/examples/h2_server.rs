@@ -33,7 +33,11 @@ async fn serve(mut conn: server::Connection<tokio::net::TcpStream>) -> Result<()
     while let Some(event) = conn.next_event().await? {
         if let server::Event::Request { key, head, .. } = event {
             println!("{} {} {:?}", head.method, head.uri, head.version);
-            conn.send_response(key, &ok, true)?;
+            // The client may already have reset the stream: that ends this exchange, not
+            // the connection.
+            if let Err(e) = conn.send_response(key, &ok, true) {
+                eprintln!("response to {key:?} not sent: {e}");
+            }
         }
     }
     Ok(())

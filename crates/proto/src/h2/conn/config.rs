@@ -95,8 +95,12 @@ pub struct Config {
     /// Empty DATA frames without END_STREAM and DATA frames under 32 octets. Default 1,000
     /// at once, 1,000 per second.
     pub small_data_budget: Rate,
-    /// Most parameters in one SETTINGS frame (duplicates are refused too). Default 32.
+    /// Most parameters in one SETTINGS frame. Default 32.
     pub max_settings_entries: usize,
+    /// Refuse SETTINGS frames that repeat an identifier (ENHANCE_YOUR_CALM). Repeats are
+    /// legal (RFC 9113 §6.5.3: the last value wins) and conformance suites send them, so
+    /// this is off by default; the entry limit bounds the work either way.
+    pub reject_duplicate_settings: bool,
     /// SETTINGS and PING ACKs waiting to be written before we stop reading input. Default
     /// 32; input buffered beyond `max_input_buffer` meanwhile is ENHANCE_YOUR_CALM.
     pub max_pending_acks: usize,
@@ -155,6 +159,7 @@ impl Config {
             stream_error_budget: Rate::new(100, 20),
             small_data_budget: Rate::new(1000, 1000),
             max_settings_entries: 32,
+            reject_duplicate_settings: false,
             max_pending_acks: 32,
             max_input_buffer: 1 << 20,
             graceful_drain_timeout: Duration::from_secs(30),

@@ -575,9 +575,12 @@ impl Connection {
         if self.phase == Phase::Closed || self.shutdown.failing || self.streams.len() > 0 {
             return;
         }
+        // A server keeps serving a client that sent GOAWAY (PING, and streams it already
+        // opened) until the client closes the transport; a client stops once the server's
+        // GOAWAY leaves it nothing to do.
         let draining = self.shutdown.last_stream_id.is_some()
-            || self.shutdown.peer.is_some()
-            || (self.config.role == Role::Client && self.shutdown.announced);
+            || (self.config.role == Role::Client
+                && (self.shutdown.peer.is_some() || self.shutdown.announced));
         if !draining {
             return;
         }

@@ -157,7 +157,11 @@ impl Connection {
             }
             return;
         }
-        if let Err(e) = check_flood(&f, self.config.max_settings_entries) {
+        if let Err(e) = check_flood(
+            &f,
+            self.config.max_settings_entries,
+            self.config.reject_duplicate_settings,
+        ) {
             return self.connection_error(e);
         }
         if self.config.role == Role::Client && f.get(SettingId::ENABLE_PUSH) == Some(1) {
@@ -348,7 +352,7 @@ impl Connection {
             match self.streams.absent(id, now) {
                 Absent::Idle => self.unexpected_frame(FrameType::DATA, id),
                 Absent::RecentlyReset => {}
-                Absent::Closed => {
+                Absent::Closed | Absent::Skipped => {
                     let frame = FrameType::DATA;
                     self.connection_error(PeerError::StreamClosed { frame });
                 }
@@ -459,9 +463,17 @@ impl Connection {
                 {
                     return self.connection_error(PeerError::Compression(e));
                 }
-                if absent == Absent::Closed {
-                    let frame = FrameType::HEADERS;
-                    self.connection_error(PeerError::StreamClosed { frame });
+                match absent {
+                    Absent::Closed => {
+                        let frame = FrameType::HEADERS;
+                        self.connection_error(PeerError::StreamClosed { frame });
+                    }
+                    // §5.1.1: a new stream must use a higher id than all before it.
+                    Absent::Skipped => {
+                        let (frame, stream_id) = (FrameType::HEADERS, id.as_u32());
+                        self.connection_error(PeerError::InvalidStreamId { frame, stream_id });
+                    }
+                    _ => {}
                 }
             }
         }

@@ -87,11 +87,18 @@ impl PeerSettings {
     }
 }
 
-/// Checks a SETTINGS frame against our protection limits: too many entries, or the same
-/// identifier twice.
-pub(crate) fn check_flood(settings: &Settings, max_entries: usize) -> Result<(), PeerError> {
+/// Checks a SETTINGS frame against our protection limits: too many entries, or (when asked)
+/// the same identifier twice.
+pub(crate) fn check_flood(
+    settings: &Settings,
+    max_entries: usize,
+    reject_duplicates: bool,
+) -> Result<(), PeerError> {
     if settings.params.len() > max_entries {
         return Err(PeerError::SettingsFlood);
+    }
+    if !reject_duplicates {
+        return Ok(());
     }
     for (i, (id, _)) in settings.params.iter().enumerate() {
         if settings.params[..i].iter().any(|(other, _)| other == id) {

@@ -46,9 +46,15 @@ pub(crate) enum Absent {
     Idle,
     /// Closed, and reset by us recently: late frames are tolerated.
     RecentlyReset,
-    /// Closed.
+    /// Closed after being used.
     Closed,
+    /// Below the highest id used but never opened (implicitly closed, §5.1.1), or closed
+    /// too long ago to be remembered.
+    Skipped,
 }
+
+/// Normally closed streams remembered, to tell "closed" from "never opened".
+const CLOSED_MEMORY: usize = 128;
 
 #[derive(Debug)]
 pub(crate) struct Store {
@@ -59,6 +65,7 @@ pub(crate) struct Store {
     peer_active: usize,
     local_active: usize,
     reset_memory: VecDeque<(StreamId, Instant)>,
+    closed_memory: VecDeque<StreamId>,
     reset_capacity: usize,
     reset_duration: Duration,
 }
@@ -76,6 +83,7 @@ impl Store {
             peer_active: 0,
             local_active: 0,
             reset_memory: VecDeque::new(),
+            closed_memory: VecDeque::new(),
             reset_capacity,
             reset_duration,
         }
@@ -136,8 +144,10 @@ impl Store {
             Absent::Idle
         } else if self.reset_memory.iter().any(|&(r, _)| r == id) {
             Absent::RecentlyReset
-        } else {
+        } else if self.closed_memory.contains(&id) {
             Absent::Closed
+        } else {
+            Absent::Skipped
         }
     }
 
@@ -193,7 +203,14 @@ impl Store {
     /// Drops a stream (moving it to Closed first for the counts).
     pub(crate) fn remove(&mut self, id: StreamId) -> Option<Stream> {
         self.set_state(id, State::Closed);
-        self.streams.remove(&id)
+        let removed = self.streams.remove(&id);
+        if removed.is_some() {
+            if self.closed_memory.len() >= CLOSED_MEMORY {
+                self.closed_memory.pop_front();
+            }
+            self.closed_memory.push_back(id);
+        }
+        removed
     }
 
     /// Remembers a stream we reset, so late frames on it are tolerated until `now +
