@@ -272,6 +272,7 @@ impl Builder {
             max_pending_accepts: self.max_pending_accepts,
             expecting: HashSet::new(),
             body_ended: HashSet::new(),
+            refused: HashSet::new(),
             trailers: std::collections::HashMap::new(),
             buffered_body: 0,
             max_buffered_body: self.max_buffered_body,
@@ -318,6 +319,9 @@ pub struct Connection<IO> {
     expecting: HashSet<RequestKey>,
     /// Requests whose body has ended (all its events are already out of the core).
     body_ended: HashSet<RequestKey>,
+    /// Streams the driver refused for lack of credits: their events never reach the
+    /// application, which never saw their request.
+    refused: HashSet<RequestKey>,
     /// Trailers that ended a body read with `recv_data`, for `take_trailers`.
     trailers: std::collections::HashMap<RequestKey, HeaderMap>,
     buffered_body: usize,
@@ -421,6 +425,12 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
                 _ => {}
             }
             let key = event_key(&event);
+            if self.refused.contains(&key) {
+                if matches!(event, Event::Reset { .. }) {
+                    self.refused.remove(&key);
+                }
+                continue;
+            }
             if let Some(slot) = self.pending_accepts.iter_mut().find(|(k, _)| *k == key) {
                 slot.1.push(event);
                 continue;
@@ -439,6 +449,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
                     if self.pending_accepts.len() >= self.max_pending_accepts {
                         // No room to wait: refuse (HTTP/2), safe for the client to retry.
                         let _ = self.core.reset(key, ErrorCode::REFUSED_STREAM, now());
+                        self.refused.insert(key);
                         continue;
                     }
                     self.pending_accepts.push_back((key, vec![event]));
