@@ -54,8 +54,3 @@ pub mod __private {
         crate::h1::fuzzing::decode_chunked(src, piece)
     }
 }
-
-/// The README's code examples, compiled and run as doctests so they stay true.
-#[cfg(doctest)]
-#[doc = include_str!("../../../README.md")]
-pub struct ReadmeDoctests;

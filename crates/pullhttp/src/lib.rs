@@ -17,3 +17,9 @@ pub use error::{Error, Kind};
 pub use pullhttp_proto::RequestKey;
 pub use shutdown::ShutdownHandle;
 pub use upgrade::Upgraded;
+
+/// The README's code examples, compiled (and, where they need no network, run) as doctests
+/// so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
