@@ -266,16 +266,17 @@ fn transfer_codings(map: &HeaderMap) -> Result<bool, ParseError> {
     Ok(final_chunked)
 }
 
-/// Parses a request head from the front of `buf`; `Ok(None)` if incomplete.
-pub(crate) fn parse_request(
+/// Turns an `httparse` result into the head's length: `None` while incomplete (limits
+/// checked), errors mapped, and the complete head checked for size and bare CR.
+fn complete(
+    result: httparse::Result<usize>,
     buf: &[u8],
     limits: Limits,
-) -> Result<Option<(ParsedRequest, usize)>, ParseError> {
-    let mut storage = vec![httparse::EMPTY_HEADER; limits.max_headers];
-    let mut req = httparse::Request::new(&mut storage);
-    let n = match req.parse(buf) {
+    request: bool,
+) -> Result<Option<usize>, ParseError> {
+    let n = match result {
         Ok(httparse::Status::Partial) => {
-            check_partial(buf, limits, true)?;
+            check_partial(buf, limits, request)?;
             return Ok(None);
         }
         Ok(httparse::Status::Complete(n)) => n,
@@ -285,6 +286,40 @@ pub(crate) fn parse_request(
         return Err(ParseError::HeadTooLarge);
     }
     check_bare_cr(&buf[..n])?;
+    Ok(Some(n))
+}
+
+/// Collects the positions of parsed fields and builds the header map from a copy of the
+/// head.
+fn collect_fields(
+    buf: &[u8],
+    n: usize,
+    parsed: &[httparse::Header<'_>],
+    fold_obs: bool,
+) -> Result<(Bytes, HeaderMap, HeaderCase), ParseError> {
+    let fields: Vec<FieldPos> = parsed
+        .iter()
+        .map(|h| FieldPos {
+            name: offset(buf, h.name.as_bytes()),
+            value: offset(buf, h.value),
+        })
+        .collect();
+    let head_bytes = Bytes::copy_from_slice(&buf[..n]);
+    let (headers, case) = build_headers(&head_bytes, &fields, fold_obs)?;
+    Ok((head_bytes, headers, case))
+}
+
+/// Parses a request head from the front of `buf`; `Ok(None)` if incomplete.
+pub(crate) fn parse_request(
+    buf: &[u8],
+    limits: Limits,
+) -> Result<Option<(ParsedRequest, usize)>, ParseError> {
+    let mut storage = vec![httparse::EMPTY_HEADER; limits.max_headers];
+    let mut req = httparse::Request::new(&mut storage);
+    let result = req.parse(buf);
+    let Some(n) = complete(result, buf, limits, true)? else {
+        return Ok(None);
+    };
     let path = req.path.unwrap_or("");
     if path.len() > limits.max_target {
         return Err(ParseError::TargetTooLong);
@@ -297,16 +332,7 @@ pub(crate) fn parse_request(
         Version::HTTP_11
     };
     let path_pos = offset(buf, path.as_bytes());
-    let fields: Vec<FieldPos> = req
-        .headers
-        .iter()
-        .map(|h| FieldPos {
-            name: offset(buf, h.name.as_bytes()),
-            value: offset(buf, h.value),
-        })
-        .collect();
-    let head_bytes = Bytes::copy_from_slice(&buf[..n]);
-    let (headers, case) = build_headers(&head_bytes, &fields, false)?;
+    let (head_bytes, headers, case) = collect_fields(buf, n, req.headers, false)?;
     let uri = Uri::from_maybe_shared(head_bytes.slice(path_pos.0..path_pos.0 + path_pos.1))
         .map_err(|_| ParseError::Malformed("invalid request-target"))?;
     // §3.2: authority-form only for CONNECT (and always for it), asterisk-form only for
@@ -402,18 +428,10 @@ pub(crate) fn parse_response(
     config
         .allow_obsolete_multiline_headers_in_responses(true)
         .allow_spaces_after_header_name_in_responses(true);
-    let n = match config.parse_response(&mut res, buf) {
-        Ok(httparse::Status::Partial) => {
-            check_partial(buf, limits, false)?;
-            return Ok(None);
-        }
-        Ok(httparse::Status::Complete(n)) => n,
-        Err(e) => return Err(map_httparse(e, buf)),
+    let result = config.parse_response(&mut res, buf);
+    let Some(n) = complete(result, buf, limits, false)? else {
+        return Ok(None);
     };
-    if n > limits.max_head {
-        return Err(ParseError::HeadTooLarge);
-    }
-    check_bare_cr(&buf[..n])?;
     let status = StatusCode::from_u16(res.code.unwrap_or(0))
         .map_err(|_| ParseError::Malformed("invalid status code"))?;
     let version = if res.version == Some(0) {
@@ -421,16 +439,7 @@ pub(crate) fn parse_response(
     } else {
         Version::HTTP_11
     };
-    let fields: Vec<FieldPos> = res
-        .headers
-        .iter()
-        .map(|h| FieldPos {
-            name: offset(buf, h.name.as_bytes()),
-            value: offset(buf, h.value),
-        })
-        .collect();
-    let head_bytes = Bytes::copy_from_slice(&buf[..n]);
-    let (headers, case) = build_headers(&head_bytes, &fields, true)?;
+    let (_, headers, case) = collect_fields(buf, n, res.headers, true)?;
     let mut keep_alive = match version {
         Version::HTTP_10 => has_connection_token(&headers, b"keep-alive"),
         _ => !has_connection_token(&headers, b"close"),
