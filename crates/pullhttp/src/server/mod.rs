@@ -248,17 +248,21 @@ impl Builder {
         Connection {
             io,
             core,
-            h1_config: self.h1.clone(),
-            h2_config: h2,
-            scratch: vec![0; 16 << 10].into_boxed_slice(),
-            timer: Box::pin(tokio::time::sleep_until(tokio::time::Instant::from_std(
-                now,
-            ))),
-            needs_flush: false,
-            read_closed: false,
-            write_closed: false,
-            preamble: BytesMut::new(),
-            h2c: self.h2c,
+            configs: Configs {
+                h1: self.h1.clone(),
+                h2,
+                h2c: self.h2c,
+            },
+            transport: Transport {
+                scratch: vec![0; 16 << 10].into_boxed_slice(),
+                timer: Box::pin(tokio::time::sleep_until(tokio::time::Instant::from_std(
+                    now,
+                ))),
+                needs_flush: false,
+                read_closed: false,
+                write_closed: false,
+                preamble: BytesMut::new(),
+            },
             ended: false,
             failed: None,
             closing: None,
@@ -267,15 +271,19 @@ impl Builder {
             shutdown: ShutdownHandle::default(),
             shutdown_seen: false,
             stash: VecDeque::new(),
-            credits: self.request_credits,
-            pending_accepts: VecDeque::new(),
-            max_pending_accepts: self.max_pending_accepts,
-            expecting: HashSet::new(),
-            body_ended: HashSet::new(),
-            refused: HashSet::new(),
-            trailers: std::collections::HashMap::new(),
-            buffered_body: 0,
-            max_buffered_body: self.max_buffered_body,
+            admission: Admission {
+                credits: self.request_credits,
+                pending_accepts: VecDeque::new(),
+                max_pending_accepts: self.max_pending_accepts,
+                refused: HashSet::new(),
+            },
+            bodies: Bodies {
+                expecting: HashSet::new(),
+                body_ended: HashSet::new(),
+                trailers: std::collections::HashMap::new(),
+                buffered: 0,
+                max_buffered: self.max_buffered_body,
+            },
             stats: Stats::default(),
         }
     }
@@ -290,17 +298,8 @@ pub fn handshake<IO: AsyncRead + AsyncWrite + Unpin>(io: IO) -> Connection<IO> {
 pub struct Connection<IO> {
     io: IO,
     core: Core,
-    h1_config: h1::Config,
-    h2_config: h2::Config,
-    scratch: Box<[u8]>,
-    timer: Pin<Box<tokio::time::Sleep>>,
-    needs_flush: bool,
-    read_closed: bool,
-    write_closed: bool,
-    /// Octets to write before the core's output (an h2c upgrade's 101).
-    preamble: BytesMut,
-    /// Accept `Upgrade: h2c`.
-    h2c: bool,
+    configs: Configs,
+    transport: Transport,
     ended: bool,
     failed: Option<Error>,
     /// The core ended; its last output is being written, then this is returned.
@@ -311,22 +310,55 @@ pub struct Connection<IO> {
     shutdown_seen: bool,
     /// Events taken from the core while a helper waited for another.
     stash: VecDeque<Event>,
+    admission: Admission,
+    bodies: Bodies,
+    stats: Stats,
+}
+
+/// The cores' configurations, for detection and h2c upgrades.
+#[derive(Debug)]
+struct Configs {
+    h1: h1::Config,
+    h2: h2::Config,
+    /// Accept `Upgrade: h2c`.
+    h2c: bool,
+}
+
+/// Transport-side state of the pump.
+struct Transport {
+    scratch: Box<[u8]>,
+    timer: Pin<Box<tokio::time::Sleep>>,
+    needs_flush: bool,
+    read_closed: bool,
+    write_closed: bool,
+    /// Octets to write before the core's output (an h2c upgrade's 101).
+    preamble: BytesMut,
+}
+
+/// Request admission: credits and the pending-accept queue.
+#[derive(Debug)]
+struct Admission {
     credits: Option<usize>,
     /// Requests (with their later events) waiting for credits.
     pending_accepts: VecDeque<(RequestKey, Vec<Event>)>,
     max_pending_accepts: usize,
+    /// Streams refused for lack of credits: their events never reach the application,
+    /// which never saw their request.
+    refused: HashSet<RequestKey>,
+}
+
+/// Request-body bookkeeping for the helpers.
+#[derive(Debug)]
+struct Bodies {
     /// HTTP/1.1 requests whose client waits for 100 Continue.
     expecting: HashSet<RequestKey>,
     /// Requests whose body has ended (all its events are already out of the core).
     body_ended: HashSet<RequestKey>,
-    /// Streams the driver refused for lack of credits: their events never reach the
-    /// application, which never saw their request.
-    refused: HashSet<RequestKey>,
     /// Trailers that ended a body read with `recv_data`, for `take_trailers`.
     trailers: std::collections::HashMap<RequestKey, HeaderMap>,
-    buffered_body: usize,
-    max_buffered_body: usize,
-    stats: Stats,
+    /// Body octets taken from the core but not yet by the application.
+    buffered: usize,
+    max_buffered: usize,
 }
 
 impl<IO> std::fmt::Debug for Connection<IO> {
@@ -357,15 +389,15 @@ impl<IO> Connection<IO> {
     pub fn stats(&self) -> Stats {
         Stats {
             open_streams: self.core.open_streams(),
-            pending_accepts: self.pending_accepts.len(),
+            pending_accepts: self.admission.pending_accepts.len(),
             buffered_in: self.core.input_buffered(),
-            buffered_body: self.buffered_body,
+            buffered_body: self.bodies.buffered,
             ..self.stats
         }
     }
 
     fn body_paused(&self) -> bool {
-        matches!(self.core, Core::H1(_)) && self.buffered_body > self.max_buffered_body
+        matches!(self.core, Core::H1(_)) && self.bodies.buffered > self.bodies.max_buffered
     }
 }
 
@@ -385,8 +417,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
     /// Polls for the next event from the core, applying request credits.
     fn poll_event(&mut self, cx: &mut Context<'_>) -> Poll<Result<Option<Event>, Error>> {
         loop {
-            if self.credits.is_none_or(|c| c > 0) {
-                if let Some((key, mut events)) = self.pending_accepts.pop_front() {
+            if self.admission.credits.is_none_or(|c| c > 0) {
+                if let Some((key, mut events)) = self.admission.pending_accepts.pop_front() {
                     self.take_credit();
                     let first = events.remove(0);
                     // The request's later events go ahead of anything newer.
@@ -409,9 +441,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
                     data,
                     end_stream,
                 } => {
-                    self.buffered_body += data.len();
+                    self.bodies.buffered += data.len();
                     if *end_stream {
-                        self.body_ended.insert(*key);
+                        self.bodies.body_ended.insert(*key);
                     }
                 }
                 Event::Request {
@@ -420,18 +452,23 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
                     ..
                 }
                 | Event::Trailers { key, .. } => {
-                    self.body_ended.insert(*key);
+                    self.bodies.body_ended.insert(*key);
                 }
                 _ => {}
             }
             let key = event_key(&event);
-            if self.refused.contains(&key) {
+            if self.admission.refused.contains(&key) {
                 if matches!(event, Event::Reset { .. }) {
-                    self.refused.remove(&key);
+                    self.admission.refused.remove(&key);
                 }
                 continue;
             }
-            if let Some(slot) = self.pending_accepts.iter_mut().find(|(k, _)| *k == key) {
+            if let Some(slot) = self
+                .admission
+                .pending_accepts
+                .iter_mut()
+                .find(|(k, _)| *k == key)
+            {
                 slot.1.push(event);
                 continue;
             }
@@ -442,17 +479,17 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
             } = &event
             {
                 if *expect_continue {
-                    self.expecting.insert(*key);
+                    self.bodies.expecting.insert(*key);
                 }
-                if self.credits == Some(0) {
+                if self.admission.credits == Some(0) {
                     let key = *key;
-                    if self.pending_accepts.len() >= self.max_pending_accepts {
+                    if self.admission.pending_accepts.len() >= self.admission.max_pending_accepts {
                         // No room to wait: refuse (HTTP/2), safe for the client to retry.
                         let _ = self.core.reset(key, ErrorCode::REFUSED_STREAM, now());
-                        self.refused.insert(key);
+                        self.admission.refused.insert(key);
                         continue;
                     }
-                    self.pending_accepts.push_back((key, vec![event]));
+                    self.admission.pending_accepts.push_back((key, vec![event]));
                     continue;
                 }
                 self.take_credit();
@@ -462,7 +499,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
     }
 
     fn take_credit(&mut self) {
-        if let Some(c) = &mut self.credits {
+        if let Some(c) = &mut self.admission.credits {
             *c = c.saturating_sub(1);
         }
     }
@@ -470,14 +507,14 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
     /// Bookkeeping for an event handed to the application: body octets are credited back.
     fn hand_out(&mut self, event: Event) -> Event {
         if let Event::Data { key, data, .. } = &event {
-            self.buffered_body = self.buffered_body.saturating_sub(data.len());
+            self.bodies.buffered = self.bodies.buffered.saturating_sub(data.len());
             self.core.release(*key, data.len());
         }
         if let Event::Sent { key } | Event::Reset { key, .. } = &event {
-            self.expecting.remove(key);
-            self.body_ended.remove(key);
+            self.bodies.expecting.remove(key);
+            self.bodies.body_ended.remove(key);
             if matches!(event, Event::Reset { .. }) {
-                self.trailers.remove(key);
+                self.bodies.trailers.remove(key);
             }
         }
         event
@@ -520,19 +557,19 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
     /// The next piece of the request body of `key`; `Ok(None)` at its end. Sends 100
     /// Continue first if the client waits for it.
     pub async fn recv_data(&mut self, key: RequestKey) -> Result<Option<Bytes>, Error> {
-        if self.expecting.remove(&key) {
+        if self.bodies.expecting.remove(&key) {
             self.core.send_continue(key)?;
         }
         let is_body = |e: &Event| matches!(e, Event::Data { key: k, .. } | Event::Trailers { key: k, .. } | Event::Reset { key: k, .. } if *k == key);
         let stashed = self.stash.iter().any(is_body);
-        if !stashed && self.body_ended.remove(&key) {
+        if !stashed && self.bodies.body_ended.remove(&key) {
             return Ok(None);
         }
         loop {
             match self.wait_for(is_body).await? {
                 Some(Event::Data { data, .. }) if data.is_empty() => {
                     // An empty final DATA frame: the end, seen on the next call.
-                    if self.body_ended.remove(&key) {
+                    if self.bodies.body_ended.remove(&key) {
                         return Ok(None);
                     }
                 }
@@ -544,8 +581,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
                     ));
                 }
                 Some(Event::Trailers { trailers, .. }) => {
-                    self.body_ended.remove(&key);
-                    self.trailers.insert(key, trailers);
+                    self.bodies.body_ended.remove(&key);
+                    self.bodies.trailers.insert(key, trailers);
                     return Ok(None);
                 }
                 Some(_) => return Ok(None),
@@ -557,7 +594,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
     /// The trailers that ended the request body of `key`, once
     /// [`recv_data`](Self::recv_data) returned `None`.
     pub fn take_trailers(&mut self, key: RequestKey) -> Option<HeaderMap> {
-        self.trailers.remove(&key)
+        self.bodies.trailers.remove(&key)
     }
 
     /// Sends all of `data`, waiting for buffer room as needed (driving the connection).
@@ -634,7 +671,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
         head: &response::Parts,
         end_stream: bool,
     ) -> Result<(), Error> {
-        self.expecting.remove(&key);
+        self.bodies.expecting.remove(&key);
         self.core.send_response(key, head, end_stream)
     }
 
@@ -649,7 +686,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
 
     /// HTTP/1.1: answers `Expect: 100-continue`.
     pub fn send_continue(&mut self, key: RequestKey) -> Result<(), Error> {
-        self.expecting.remove(&key);
+        self.bodies.expecting.remove(&key);
         self.core.send_continue(key)
     }
 
@@ -676,7 +713,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
 
     /// Grants `n` more request credits (see [`Builder::request_credits`]).
     pub fn grant_requests(&mut self, n: usize) {
-        if let Some(c) = &mut self.credits {
+        if let Some(c) = &mut self.admission.credits {
             *c = c.saturating_add(n);
         }
     }

@@ -45,8 +45,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
             return Poll::Ready(Ok(Pumped::End));
         }
         for _ in 0..WORK_BUDGET {
-            let h2c = self.h2c.then_some(&self.h2_config);
-            match self.core.next_event(h2c, &mut self.preamble) {
+            let h2c = self.configs.h2c.then_some(&self.configs.h2);
+            match self.core.next_event(h2c, &mut self.transport.preamble) {
                 Step::Event(event) => return Poll::Ready(Ok(Pumped::Event(event))),
                 Step::PingAck => {
                     self.keepalive.acked();
@@ -103,9 +103,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
             Err(e) if is_hang_up(&e) => {
                 // The peer hung up: nothing more can be written. Treat it as the end of input
                 // and let the protocol decide whether that was orderly (nothing in flight).
-                self.write_closed = true;
-                if !self.read_closed {
-                    self.read_closed = true;
+                self.transport.write_closed = true;
+                if !self.transport.read_closed {
+                    self.transport.read_closed = true;
                     self.core.handle_eof(super::now());
                 }
                 Ok((Poll::Ready(()), true))
@@ -116,12 +116,12 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
 
     fn poll_write_inner(&mut self, cx: &mut Context<'_>) -> Result<(Poll<()>, bool), Error> {
         let mut progress = false;
-        if self.write_closed {
+        if self.transport.write_closed {
             return Ok((Poll::Ready(()), false));
         }
         // Octets that precede the core's output (the 101 of an h2c upgrade).
-        while !self.preamble.is_empty() {
-            match Pin::new(&mut self.io).poll_write(cx, &self.preamble) {
+        while !self.transport.preamble.is_empty() {
+            match Pin::new(&mut self.io).poll_write(cx, &self.transport.preamble) {
                 Poll::Pending => return Ok((Poll::Pending, progress)),
                 Poll::Ready(Err(e)) => return Err(e.into()),
                 Poll::Ready(Ok(0)) => {
@@ -131,9 +131,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
                     ));
                 }
                 Poll::Ready(Ok(n)) => {
-                    let _ = self.preamble.split_to(n);
+                    let _ = self.transport.preamble.split_to(n);
                     self.stats.bytes_out += n as u64;
-                    self.needs_flush = true;
+                    self.transport.needs_flush = true;
                     progress = true;
                 }
             }
@@ -158,15 +158,15 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
             drop(slices);
             self.stats.bytes_out += n as u64;
             self.core.advance_written(n);
-            self.needs_flush = true;
+            self.transport.needs_flush = true;
             progress = true;
         }
-        if self.needs_flush {
+        if self.transport.needs_flush {
             match Pin::new(&mut self.io).poll_flush(cx) {
                 Poll::Pending => return Ok((Poll::Pending, progress)),
                 Poll::Ready(Err(e)) => return Err(e.into()),
                 Poll::Ready(Ok(())) => {
-                    self.needs_flush = false;
+                    self.transport.needs_flush = false;
                     self.core.on_flushed();
                     progress = true;
                 }
@@ -177,10 +177,10 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
 
     /// Reads once if the core wants input; `Ready` if something was read (or EOF).
     fn poll_read(&mut self, cx: &mut Context<'_>) -> Result<Poll<()>, Error> {
-        if self.read_closed || !self.core.wants_read() || self.body_paused() {
+        if self.transport.read_closed || !self.core.wants_read() || self.body_paused() {
             return Ok(Poll::Pending);
         }
-        let mut buf = ReadBuf::new(&mut self.scratch[..]);
+        let mut buf = ReadBuf::new(&mut self.transport.scratch[..]);
         match Pin::new(&mut self.io).poll_read(cx, &mut buf) {
             Poll::Pending => Ok(Poll::Pending),
             Poll::Ready(Err(e)) => Err(e.into()),
@@ -188,7 +188,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
                 let now = super::now();
                 let filled = buf.filled().len();
                 if filled == 0 {
-                    self.read_closed = true;
+                    self.transport.read_closed = true;
                     if matches!(self.core, Core::Detect(_)) {
                         self.ended = true;
                     }
@@ -196,8 +196,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
                 } else {
                     self.stats.bytes_in += filled as u64;
                     self.keepalive.activity(now);
-                    let (h1, h2) = (&self.h1_config, &self.h2_config);
-                    self.core.handle_input(&self.scratch[..filled], now, h1, h2);
+                    let (h1, h2) = (&self.configs.h1, &self.configs.h2);
+                    self.core
+                        .handle_input(&self.transport.scratch[..filled], now, h1, h2);
                 }
                 Ok(Poll::Ready(()))
             }
@@ -219,10 +220,10 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
             return Ok(Poll::Pending);
         };
         let at = tokio::time::Instant::from_std(deadline);
-        if self.timer.deadline() != at {
-            self.timer.as_mut().reset(at);
+        if self.transport.timer.deadline() != at {
+            self.transport.timer.as_mut().reset(at);
         }
-        if self.timer.as_mut().poll(cx).is_pending() {
+        if self.transport.timer.as_mut().poll(cx).is_pending() {
             return Ok(Poll::Pending);
         }
         let now = super::now();
