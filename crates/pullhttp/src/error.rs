@@ -22,6 +22,10 @@ pub enum Kind {
     Misuse,
     /// The connection is closed; nothing more can be done on it.
     Closed,
+    /// A handle was used after its connection's driver (the `Acceptor`) was dropped.
+    DriverGone,
+    /// The stream was reset (HTTP/2 RST_STREAM, by the peer or a stream error).
+    StreamReset,
 }
 
 struct ErrorImpl {
@@ -82,6 +86,11 @@ impl Error {
     pub fn is_closed(&self) -> bool {
         self.kind() == Kind::Closed
     }
+
+    /// A handle outlived its connection's driver.
+    pub fn is_driver_gone(&self) -> bool {
+        self.kind() == Kind::DriverGone
+    }
 }
 
 impl fmt::Debug for Error {
@@ -104,6 +113,8 @@ impl fmt::Display for Error {
             Kind::Timeout => "timed out",
             Kind::Misuse => "invalid use of the connection",
             Kind::Closed => "connection closed",
+            Kind::DriverGone => "the connection's driver is gone",
+            Kind::StreamReset => "stream reset",
         };
         match &self.inner.cause {
             Some(cause) => write!(f, "{what}: {cause}"),

@@ -15,7 +15,9 @@
 //! octets exceed [`Builder::max_buffered_body`].
 
 mod core;
+mod handles;
 mod keepalive;
+mod mailbox;
 mod pump;
 
 use std::collections::{HashSet, VecDeque};
@@ -37,6 +39,7 @@ use crate::error::{Error, Kind};
 use crate::shutdown::ShutdownHandle;
 use crate::upgrade::Upgraded;
 
+pub use handles::{Accepted, Acceptor, Finished, FlowControl, RecvBody, Responder, SendBody};
 pub use pullhttp_proto::h1::Upgrade;
 
 /// The current time as the cores want it (tokio's clock, so paused time works in tests).
@@ -150,6 +153,7 @@ pub struct Builder {
     max_pending_accepts: usize,
     max_buffered_body: usize,
     h2c: bool,
+    manual_release: bool,
 }
 
 impl Default for Builder {
@@ -174,7 +178,16 @@ impl Builder {
             max_pending_accepts: 32,
             max_buffered_body: 1 << 20,
             h2c: true,
+            manual_release: false,
         }
+    }
+
+    /// HTTP/2 request bodies are credited back to the client only by
+    /// [`Connection::release_capacity`], not when `Data` events are taken: for consumers that
+    /// buffer events elsewhere (the handle layer). Default false.
+    pub fn manual_release(&mut self, manual: bool) -> &mut Self {
+        self.manual_release = manual;
+        self
     }
 
     /// Accept HTTP/1.1 `Upgrade: h2c` requests without a body by switching to HTTP/2 (the
@@ -234,6 +247,14 @@ impl Builder {
         self
     }
 
+    /// Wraps an accepted connection for the handle API ([`Acceptor`]): requests come with a
+    /// [`Responder`] and a [`RecvBody`] that can move to other tasks.
+    pub fn acceptor<IO: AsyncRead + AsyncWrite + Unpin>(&self, io: IO) -> Acceptor<IO> {
+        let mut builder = self.clone();
+        builder.manual_release = true;
+        Acceptor::new(builder.handshake(io))
+    }
+
     /// Wraps an accepted connection. Nothing is read until the first `next_event`.
     pub fn handshake<IO: AsyncRead + AsyncWrite + Unpin>(&self, io: IO) -> Connection<IO> {
         let now = now();
@@ -278,6 +299,7 @@ impl Builder {
                 refused: HashSet::new(),
             },
             bodies: Bodies {
+                manual_release: self.manual_release,
                 expecting: HashSet::new(),
                 body_ended: HashSet::new(),
                 trailers: std::collections::HashMap::new(),
@@ -287,6 +309,11 @@ impl Builder {
             stats: Stats::default(),
         }
     }
+}
+
+/// Wraps an accepted connection for the handle API with the default options.
+pub fn acceptor<IO: AsyncRead + AsyncWrite + Unpin>(io: IO) -> Acceptor<IO> {
+    Builder::new().acceptor(io)
 }
 
 /// Wraps an accepted connection with the default options (see [`Builder`]).
@@ -350,6 +377,8 @@ struct Admission {
 /// Request-body bookkeeping for the helpers.
 #[derive(Debug)]
 struct Bodies {
+    /// Credit HTTP/2 windows only on `release_capacity`.
+    manual_release: bool,
     /// HTTP/1.1 requests whose client waits for 100 Continue.
     expecting: HashSet<RequestKey>,
     /// Requests whose body has ended (all its events are already out of the core).
@@ -508,7 +537,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
     fn hand_out(&mut self, event: Event) -> Event {
         if let Event::Data { key, data, .. } = &event {
             self.bodies.buffered = self.bodies.buffered.saturating_sub(data.len());
-            self.core.release(*key, data.len());
+            if !self.bodies.manual_release {
+                self.core.release(*key, data.len());
+            }
         }
         if let Event::Sent { key } | Event::Reset { key, .. } = &event {
             self.bodies.expecting.remove(key);
@@ -709,6 +740,23 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
     /// Abandons an exchange: HTTP/2 RST_STREAM(CANCEL); HTTP/1 closes the connection.
     pub fn reset(&mut self, key: RequestKey) -> Result<(), Error> {
         self.core.reset(key, ErrorCode::CANCEL, now())
+    }
+
+    /// Like [`reset`](Self::reset), with an HTTP/2 error code.
+    pub fn reset_with(&mut self, key: RequestKey, code: ErrorCode) -> Result<(), Error> {
+        self.core.reset(key, code, now())
+    }
+
+    /// HTTP/2 with [`Builder::manual_release`]: `n` octets of the request body of `key` were
+    /// consumed and may be credited back to the client.
+    pub fn release_capacity(&mut self, key: RequestKey, n: usize) {
+        self.core.release(key, n);
+    }
+
+    /// Sends a PING with an opaque payload (HTTP/2; ignored on HTTP/1). Its acknowledgement
+    /// is consumed by the connection.
+    pub fn ping(&mut self, payload: [u8; 8]) {
+        self.core.ping(payload);
     }
 
     /// Grants `n` more request credits (see [`Builder::request_credits`]).

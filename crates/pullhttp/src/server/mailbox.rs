@@ -1,0 +1,235 @@
+//! The mailbox between handles ([`Responder`](super::Responder), [`SendBody`](super::SendBody),
+//! [`RecvBody`](super::RecvBody)) and the connection's driver ([`Acceptor`](super::Acceptor)).
+//!
+//! Protocol (DESIGN.md §2, layer 2):
+//! - One `Mutex<State>` per connection. It is held only to push or pop queue entries, read or
+//!   set a slot's fields, and swap wakers: never across IO, never while calling into the
+//!   protocol core, never while waking anyone (wakers are taken out under the lock and woken
+//!   after it is released).
+//! - Handles push [`Op`]s. A push that finds the queue empty takes the driver's waker and
+//!   wakes it; pushes onto a non-empty queue do not (the driver will drain them all: wakes
+//!   are coalesced).
+//! - The driver takes all ops at once. If it finds the queue empty it registers its waker
+//!   *under the same lock*, so a push after that sees the waker and no wake-up is lost.
+//! - The driver writes what the connection produced for handles (body data, trailers, the
+//!   stream's `Sent`, resets, buffer room) into per-stream [`Slot`]s and wakes the handle
+//!   waiting on that slot. Ops applied in a driver turn are written and flushed in the same
+//!   turn (the driver polls the connection's pump after applying them).
+//! - When the driver is dropped it marks the mailbox `gone` and wakes every waiting handle;
+//!   every later operation fails with `DriverGone` instead of waiting forever.
+//! - Debug builds: a handle that waits more than [`STALL_WARNING`] while the driver has not
+//!   taken any op logs a warning naming the likely cause (nobody drives the connection).
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Mutex, MutexGuard};
+use std::task::Waker;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::{HeaderMap, response};
+use pullhttp_proto::RequestKey;
+use pullhttp_proto::h2::ErrorCode;
+
+use crate::error::{Error, Kind};
+
+/// How long a handle may wait with no driver activity before a debug warning.
+pub(crate) const STALL_WARNING: Duration = Duration::from_secs(5);
+
+/// Octets a stream may have queued for the connection before `write` waits.
+pub(crate) const SEND_HIGH_WATER: usize = 256 << 10;
+
+/// A command from a handle to the driver.
+#[derive(Debug)]
+pub(crate) enum Op {
+    Response {
+        key: RequestKey,
+        head: response::Parts,
+        end_stream: bool,
+    },
+    Informational {
+        key: RequestKey,
+        head: response::Parts,
+    },
+    Data {
+        key: RequestKey,
+        data: Bytes,
+        end_stream: bool,
+    },
+    Trailers {
+        key: RequestKey,
+        trailers: HeaderMap,
+    },
+    Reset {
+        key: RequestKey,
+        code: ErrorCode,
+    },
+    Release {
+        key: RequestKey,
+        n: usize,
+    },
+    Continue {
+        key: RequestKey,
+    },
+}
+
+/// What the driver has for one stream's handles.
+#[derive(Debug, Default)]
+pub(crate) struct Slot {
+    /// Request body data not yet taken by the `RecvBody`.
+    pub(crate) data: VecDeque<Bytes>,
+    /// The request body ended.
+    pub(crate) end: bool,
+    pub(crate) trailers: Option<HeaderMap>,
+    /// The stream was reset (or the connection ended with it open).
+    pub(crate) reset: Option<ErrorCode>,
+    pub(crate) recv_waker: Option<Waker>,
+    /// Response octets handed to the driver and not yet accepted by the connection.
+    pub(crate) queued_out: usize,
+    pub(crate) send_waker: Option<Waker>,
+    /// The response's last octet was written and flushed.
+    pub(crate) sent: bool,
+    pub(crate) sent_waker: Option<Waker>,
+    /// HTTP/1.1 `Expect: 100-continue` not yet answered.
+    pub(crate) expect_continue: bool,
+    /// Live handles referring to this slot; it is dropped once none is left and the
+    /// exchange is over.
+    pub(crate) handles: usize,
+}
+
+impl Slot {
+    /// The exchange is over for the connection (sent or reset).
+    pub(crate) fn is_over(&self) -> bool {
+        self.sent || self.reset.is_some()
+    }
+
+    /// Takes every waker (to wake after unlocking).
+    pub(crate) fn take_wakers(&mut self, into: &mut Vec<Waker>) {
+        into.extend(self.recv_waker.take());
+        into.extend(self.send_waker.take());
+        into.extend(self.sent_waker.take());
+    }
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct State {
+    ops: VecDeque<Op>,
+    driver: Option<Waker>,
+    /// When the driver last took ops (for the stall warning).
+    last_drive: Option<Instant>,
+    pub(crate) gone: bool,
+    pub(crate) slots: HashMap<RequestKey, Slot>,
+}
+
+/// The shared mailbox of one connection.
+#[derive(Debug, Default)]
+pub(crate) struct Mailbox {
+    state: Mutex<State>,
+}
+
+impl Mailbox {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding this lock leaves plain data behind: keep going with it.
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Queues an op for the driver, waking it if the queue was empty.
+    pub(crate) fn push(&self, op: Op) -> Result<(), Error> {
+        let waker = {
+            let mut state = self.lock();
+            if state.gone {
+                return Err(Error::new(Kind::DriverGone));
+            }
+            let was_empty = state.ops.is_empty();
+            state.ops.push_back(op);
+            if was_empty { state.driver.take() } else { None }
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+        Ok(())
+    }
+
+    /// Driver: takes every queued op; with none, registers `waker` under the same lock.
+    pub(crate) fn take_ops(&self, waker: &Waker) -> VecDeque<Op> {
+        let mut state = self.lock();
+        state.last_drive = Some(Instant::now());
+        if state.ops.is_empty() {
+            if !state.driver.as_ref().is_some_and(|w| w.will_wake(waker)) {
+                state.driver = Some(waker.clone());
+            }
+            return VecDeque::new();
+        }
+        std::mem::take(&mut state.ops)
+    }
+
+    /// Driver is gone: fail every handle from now on and wake the waiting ones.
+    pub(crate) fn close(&self) {
+        let mut wakers = Vec::new();
+        {
+            let mut state = self.lock();
+            state.gone = true;
+            state.ops.clear();
+            for slot in state.slots.values_mut() {
+                slot.take_wakers(&mut wakers);
+            }
+        }
+        for w in wakers {
+            w.wake();
+        }
+    }
+
+    /// A handle of `key` appeared.
+    pub(crate) fn add_handle(&self, key: RequestKey) {
+        if let Some(slot) = self.lock().slots.get_mut(&key) {
+            slot.handles += 1;
+        }
+    }
+
+    /// A handle of `key` was dropped: forget the slot when it was the last and the exchange
+    /// is over.
+    pub(crate) fn drop_handle(&self, key: RequestKey) {
+        let mut state = self.lock();
+        if let Some(slot) = state.slots.get_mut(&key) {
+            slot.handles = slot.handles.saturating_sub(1);
+            if slot.handles == 0 && slot.is_over() {
+                state.slots.remove(&key);
+            }
+        }
+    }
+
+    /// Forgets a finished slot no handle refers to.
+    pub(crate) fn collect(&self, key: RequestKey) {
+        let mut state = self.lock();
+        if state
+            .slots
+            .get(&key)
+            .is_some_and(|s| s.handles == 0 && s.is_over())
+        {
+            state.slots.remove(&key);
+        }
+    }
+
+    /// Slots alive (for statistics and tests).
+    pub(crate) fn slots(&self) -> usize {
+        self.lock().slots.len()
+    }
+
+    /// Debug builds: warns when a handle waits while nobody drives the connection.
+    pub(crate) fn check_stall(&self, what: &str) {
+        if !cfg!(debug_assertions) {
+            return;
+        }
+        let state = self.lock();
+        if let Some(last) = state.last_drive {
+            if last.elapsed() > STALL_WARNING {
+                eprintln!(
+                    "pullhttp: a {what} has waited {:?} while nobody drove its connection; \
+                     poll the Acceptor (accept, closed or drive_while) from some task",
+                    last.elapsed()
+                );
+            }
+        }
+    }
+}
