@@ -31,8 +31,10 @@ pub(crate) struct OutQueue {
     chunked: usize,
     written: u64,
     flushed: u64,
+    /// End-of-message markers, in offset order.
     markers: VecDeque<(u64, Marker)>,
-    unwritten_acks: usize,
+    /// Offsets just after each queued ACK frame not yet written, in order.
+    acks: VecDeque<u64>,
 }
 
 impl OutQueue {
@@ -68,15 +70,15 @@ impl OutQueue {
     /// Places a marker after everything queued so far.
     pub(crate) fn mark(&mut self, marker: Marker) {
         let offset = self.written + self.len() as u64;
-        if marker == Marker::Ack {
-            self.unwritten_acks += 1;
+        match marker {
+            Marker::Ack => self.acks.push_back(offset),
+            Marker::End(_) => self.markers.push_back((offset, marker)),
         }
-        self.markers.push_back((offset, marker));
     }
 
     /// ACK frames queued and not yet written.
     pub(crate) fn unwritten_acks(&self) -> usize {
-        self.unwritten_acks
+        self.acks.len()
     }
 
     /// The queued octets, in order.
@@ -104,11 +106,13 @@ impl OutQueue {
                 self.chunks.pop_front();
             }
         }
-        self.unwritten_acks = self
-            .markers
-            .iter()
-            .filter(|&&(offset, m)| m == Marker::Ack && offset > self.written)
-            .count();
+        while self
+            .acks
+            .front()
+            .is_some_and(|&offset| offset <= self.written)
+        {
+            self.acks.pop_front();
+        }
     }
 
     /// Everything written so far is flushed; returns the markers now reached.
@@ -119,9 +123,7 @@ impl OutQueue {
                 break;
             }
             self.markers.pop_front();
-            if marker != Marker::Ack {
-                reached.push(marker);
-            }
+            reached.push(marker);
         }
     }
 }
