@@ -2,17 +2,14 @@
 //! `Finished` over the mailbox, with spawned handlers and inline handling under
 //! `drive_while`, over HTTP/2 (Rust `h2` client) and HTTP/1.1 (`hyper` client).
 
+mod common;
+
 use bytes::Bytes;
+use common::{body, h2_post};
 use http::{Request, Response};
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
 use pullhttp::server::{self, Accepted};
-
-fn body(seed: u8, len: usize) -> Vec<u8> {
-    (0..len)
-        .map(|i| seed.wrapping_add(u8::try_from(i % 241).expect("below 241")))
-        .collect()
-}
 
 /// Echoes one request through the handles; returns when the response was sent.
 async fn echo((req, mut responder): Accepted) -> Result<(), pullhttp::Error> {
@@ -26,32 +23,6 @@ async fn echo((req, mut responder): Accepted) -> Result<(), pullhttp::Error> {
         send.write(Bytes::copy_from_slice(piece)).await?;
     }
     send.finish()?.await
-}
-
-async fn h2_post(client: &mut h2::client::SendRequest<Bytes>, data: Vec<u8>) -> Vec<u8> {
-    let mut ready = client.clone().ready().await.unwrap();
-    let (response, mut send) = ready
-        .send_request(Request::post("http://x/echo").body(()).unwrap(), false)
-        .unwrap();
-    let mut data = Bytes::from(data);
-    while !data.is_empty() {
-        send.reserve_capacity(data.len().min(64 << 10));
-        let cap = std::future::poll_fn(|cx| send.poll_capacity(cx))
-            .await
-            .unwrap()
-            .unwrap();
-        send.send_data(data.split_to(cap.min(data.len())), false)
-            .unwrap();
-    }
-    send.send_data(Bytes::new(), true).unwrap();
-    let mut b = response.await.unwrap().into_body();
-    let mut out = Vec::new();
-    while let Some(chunk) = b.data().await {
-        let chunk = chunk.unwrap();
-        b.flow_control().release_capacity(chunk.len()).unwrap();
-        out.extend_from_slice(&chunk);
-    }
-    out
 }
 
 #[tokio::test]

@@ -4,18 +4,15 @@
 //! inline, a slow reader of a large body, a response larger than the peer's window, PING
 //! while idle, graceful shutdown with streams in flight).
 
+mod common;
+
+use common::{body, h2_post};
 use std::time::Duration;
 
 use bytes::Bytes;
 use http::{Request, Response};
 use pullhttp::server;
 use tokio::io::DuplexStream;
-
-fn body(seed: u8, len: usize) -> Vec<u8> {
-    (0..len)
-        .map(|i| seed.wrapping_add(u8::try_from(i % 251).expect("below 251")))
-        .collect()
-}
 
 /// An echo server handling every request inline, one task for the whole connection.
 async fn echo_server(io: DuplexStream) -> Result<(), pullhttp::Error> {
@@ -39,34 +36,6 @@ async fn client(io: DuplexStream) -> h2::client::SendRequest<Bytes> {
     client
 }
 
-async fn post(client: &mut h2::client::SendRequest<Bytes>, data: Vec<u8>) -> Vec<u8> {
-    let req = Request::post("http://example.com/echo").body(()).unwrap();
-    let mut ready = client.clone().ready().await.unwrap();
-    let (response, mut send) = ready.send_request(req, false).unwrap();
-    let mut data = Bytes::from(data);
-    // Respect the server's flow control, as a real client must.
-    while !data.is_empty() {
-        send.reserve_capacity(data.len().min(64 << 10));
-        let cap = std::future::poll_fn(|cx| send.poll_capacity(cx))
-            .await
-            .unwrap()
-            .unwrap();
-        let chunk = data.split_to(cap.min(data.len()));
-        send.send_data(chunk, false).unwrap();
-    }
-    send.send_data(Bytes::new(), true).unwrap();
-    let response = response.await.unwrap();
-    assert_eq!(response.status(), 200);
-    let mut body = response.into_body();
-    let mut out = Vec::new();
-    while let Some(chunk) = body.data().await {
-        let chunk = chunk.unwrap();
-        body.flow_control().release_capacity(chunk.len()).unwrap();
-        out.extend_from_slice(&chunk);
-    }
-    out
-}
-
 #[tokio::test]
 async fn h2_client_concurrent_echo_larger_than_windows_byte_for_byte() {
     let (a, b) = tokio::io::duplex(32 << 10);
@@ -77,7 +46,7 @@ async fn h2_client_concurrent_echo_larger_than_windows_byte_for_byte() {
         let mut c = client.clone();
         tasks.push(tokio::spawn(async move {
             let data = body(i, 300_000 + usize::from(i) * 1000);
-            let echoed = post(&mut c, data.clone()).await;
+            let echoed = h2_post(&mut c, data.clone()).await;
             assert!(echoed == data, "stream {i} echoed wrong bytes");
         }));
     }
@@ -162,7 +131,7 @@ async fn slow_reader_of_body_larger_than_window_completes() {
     });
     let mut c = client(a).await;
     let data = body(7, 5 << 20);
-    let echoed = post(&mut c, data).await;
+    let echoed = h2_post(&mut c, data).await;
     assert_eq!(echoed, b"5242880");
     drop(c);
     assert_eq!(server.await.unwrap().unwrap(), 5 << 20);
