@@ -154,3 +154,32 @@ async fn unread_http1_body_pauses_reading_instead_of_buffering_without_bound() {
     let sent = writer.await.unwrap();
     assert!(sent < 1 << 20, "the client could write {sent} octets");
 }
+
+#[tokio::test]
+async fn error_response_survives_unread_input_thanks_to_lingering_close() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        let mut conn = server::handshake(tcp);
+        while let Ok(Some(_)) = conn.next_event().await {}
+    });
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    // A malformed request, then far more than the server will read before it closes.
+    let mut request = b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: x\r\n\r\n".to_vec();
+    request.extend(std::iter::repeat_n(b'z', 200 << 10));
+    let writer = tokio::spawn(async move {
+        let _ = tcp.write_all(&request).await;
+        tcp
+    });
+    let mut tcp = writer.await.unwrap();
+    let mut response = Vec::new();
+    let result = tcp.read_to_end(&mut response).await;
+    let text = String::from_utf8_lossy(&response).into_owned();
+    assert!(
+        result.is_ok(),
+        "the connection was reset: {result:?}, got {text:?}"
+    );
+    assert!(text.starts_with("HTTP/1.1 400 Bad Request\r\n"), "{text:?}");
+    server.await.unwrap();
+}

@@ -283,6 +283,7 @@ impl Builder {
                 read_closed: false,
                 write_closed: false,
                 preamble: BytesMut::new(),
+                linger_left: 0,
             },
             ended: false,
             failed: None,
@@ -360,6 +361,8 @@ struct Transport {
     write_closed: bool,
     /// Octets to write before the core's output (an h2c upgrade's 101).
     preamble: BytesMut,
+    /// Input still to discard while closing (see `poll_close`).
+    linger_left: usize,
 }
 
 /// Request admission: credits and the pending-accept queue.

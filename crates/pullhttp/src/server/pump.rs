@@ -23,6 +23,12 @@ const WORK_BUDGET: usize = 64;
 /// Output slices per vectored write.
 const MAX_SLICES: usize = 64;
 
+/// How long a closing connection waits for the peer to close after our FIN.
+const LINGER_TIME: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Input read and discarded at most while lingering.
+const LINGER_BYTES: usize = 64 << 10;
+
 /// What one core step produced.
 #[expect(
     clippy::large_enum_variant,
@@ -54,20 +60,12 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
                 }
                 Step::Closed(error) => {
                     // The core's last words (a GOAWAY, an error response) go out first.
-                    if self.poll_write(cx)?.0.is_pending() {
-                        self.closing = Some(error);
-                        return Poll::Pending;
-                    }
-                    self.ended = true;
-                    return Poll::Ready(match error {
-                        None => Ok(Pumped::End),
-                        Some(e) => Err(e),
-                    });
+                    self.closing = Some(error);
                 }
                 Step::Idle => {}
             }
             if let Some(error) = self.closing.take() {
-                if self.poll_write(cx)?.0.is_pending() {
+                if self.poll_close(cx)?.is_pending() {
                     self.closing = Some(error);
                     return Poll::Pending;
                 }
@@ -75,8 +73,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
                 return Poll::Ready(error.map_or(Ok(Pumped::End), Err));
             }
             if self.core.is_closed() {
-                self.ended = true;
-                return Poll::Ready(Ok(Pumped::End));
+                self.closing = Some(None);
+                continue;
             }
             self.poll_shutdown_signal(cx);
             if self.poll_write(cx)?.1 {
@@ -173,6 +171,43 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
             }
         }
         Ok((Poll::Ready(()), progress))
+    }
+
+    /// Closes the transport without losing the last output: write and flush it, send FIN,
+    /// then read and discard input until the peer closes, for at most [`LINGER_TIME`] and
+    /// [`LINGER_BYTES`]. Closing a socket with unread input makes the kernel send RST, and an
+    /// RST can destroy the GOAWAY or error response still on its way to the peer.
+    fn poll_close(&mut self, cx: &mut Context<'_>) -> Result<Poll<()>, Error> {
+        if self.poll_write(cx)?.0.is_pending() {
+            return Ok(Poll::Pending);
+        }
+        let t = &mut self.transport;
+        if !t.write_closed {
+            if Pin::new(&mut self.io).poll_shutdown(cx).is_pending() {
+                return Ok(Poll::Pending);
+            }
+            t.write_closed = true;
+            let deadline = tokio::time::Instant::now() + LINGER_TIME;
+            t.timer.as_mut().reset(deadline);
+            t.linger_left = LINGER_BYTES;
+        }
+        while !t.read_closed && t.linger_left > 0 {
+            let mut buf = ReadBuf::new(&mut t.scratch[..]);
+            match Pin::new(&mut self.io).poll_read(cx, &mut buf) {
+                Poll::Ready(Ok(())) if !buf.filled().is_empty() => {
+                    t.linger_left = t.linger_left.saturating_sub(buf.filled().len());
+                }
+                // EOF, or an error: nothing more to protect.
+                Poll::Ready(_) => t.read_closed = true,
+                Poll::Pending => {
+                    if t.timer.as_mut().poll(cx).is_ready() {
+                        return Ok(Poll::Ready(()));
+                    }
+                    return Ok(Poll::Pending);
+                }
+            }
+        }
+        Ok(Poll::Ready(()))
     }
 
     /// Reads once if the core wants input; `Ready` if something was read (or EOF).
