@@ -26,6 +26,8 @@ pub enum Kind {
     DriverGone,
     /// The stream was reset (HTTP/2 RST_STREAM, by the peer or a stream error).
     StreamReset,
+    /// A body the application gave to be sent failed; its error is the source.
+    Body,
 }
 
 struct ErrorImpl {
@@ -115,6 +117,7 @@ impl fmt::Display for Error {
             Kind::Closed => "connection closed",
             Kind::DriverGone => "the connection's driver is gone",
             Kind::StreamReset => "stream reset",
+            Kind::Body => "the body being sent failed",
         };
         match &self.inner.cause {
             Some(cause) => write!(f, "{what}: {cause}"),

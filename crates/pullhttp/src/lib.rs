@@ -9,11 +9,13 @@
 //! one timer per connection, and the pump ([`server::Connection::next_event`]).
 
 pub mod error;
+mod graceful;
 pub mod server;
 mod shutdown;
 mod upgrade;
 
 pub use error::{Error, Kind};
+pub use graceful::{Graceful, ShutdownReport, Watch};
 pub use pullhttp_proto::RequestKey;
 pub use shutdown::ShutdownHandle;
 pub use upgrade::Upgraded;

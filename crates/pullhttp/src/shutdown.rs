@@ -1,7 +1,7 @@
 //! Graceful shutdown signalled from another task: a cloneable [`ShutdownHandle`] sets a flag
 //! and wakes the connection's task, which then starts the protocol's graceful shutdown
 //! (HTTP/2: GOAWAY, PING, final GOAWAY; HTTP/1: `Connection: close` on the current response,
-//! or close at once when idle).
+//! or close at once when idle), or, with [`ShutdownHandle::abort`], an abrupt one.
 //!
 //! Protocol: the connection stores its waker under the lock, *then* reads the flag; the
 //! requester sets the flag, *then* takes the waker under the lock and wakes it. Either the
@@ -15,6 +15,7 @@ use std::task::{Context, Waker};
 #[derive(Debug, Default)]
 struct Shared {
     requested: AtomicBool,
+    aborted: AtomicBool,
     waker: Mutex<Option<Waker>>,
 }
 
@@ -34,7 +35,19 @@ impl ShutdownHandle {
         }
     }
 
-    /// True once shutdown was requested.
+    /// Requests an abrupt shutdown: HTTP/2 GOAWAY and every stream reset, HTTP/1 closed at
+    /// once; nothing more is waited for (idempotent).
+    pub fn abort(&self) {
+        self.shared.aborted.store(true, Ordering::Release);
+        self.shutdown();
+    }
+
+    /// True once an abrupt shutdown was requested.
+    pub fn is_aborted(&self) -> bool {
+        self.shared.aborted.load(Ordering::Acquire)
+    }
+
+    /// True once shutdown (graceful or abrupt) was requested.
     pub fn is_requested(&self) -> bool {
         self.shared.requested.load(Ordering::Acquire)
     }

@@ -164,7 +164,7 @@ impl Core {
                 },
                 Core::H2(c) => match c.next_event() {
                     None => return Step::Idle,
-                    Some(h2::Event::PingAck { .. }) => return Step::PingAck,
+                    Some(h2::Event::PingAck { payload }) => return Step::PingAck(payload),
                     Some(e) => map_h2(e),
                 },
             };
@@ -291,6 +291,28 @@ impl Core {
         }
     }
 
+    /// Ends the connection now: HTTP/2 GOAWAY with `code` and every stream reset; HTTP/1
+    /// closes (an exchange in progress is cut short).
+    pub(crate) fn abrupt_shutdown(&mut self, code: ErrorCode) {
+        match self {
+            Core::Detect(_) => {}
+            Core::H1(c) => c.abort(),
+            Core::H2(c) => c.abrupt_shutdown(code),
+        }
+    }
+
+    /// HTTP/2: promises a pushed response on the stream of `parent`.
+    pub(crate) fn push_promise(
+        &mut self,
+        parent: RequestKey,
+        head: &request::Parts,
+    ) -> Result<RequestKey, Error> {
+        match self {
+            Core::H2(c) => Ok(c.push_promise(parent, head)?),
+            _ => Err(Error::with(Kind::Misuse, "push promises need HTTP/2")),
+        }
+    }
+
     pub(crate) fn send_continue(&mut self, key: RequestKey) -> Result<(), Error> {
         match self {
             Core::H1(c) => Ok(c.send_continue(key)?),
@@ -298,9 +320,10 @@ impl Core {
         }
     }
 
-    pub(crate) fn ping(&mut self, payload: [u8; 8]) {
-        if let Core::H2(c) = self {
-            let _ = c.ping(payload);
+    pub(crate) fn ping(&mut self, payload: [u8; 8]) -> Result<(), Error> {
+        match self {
+            Core::H2(c) => Ok(c.ping(payload)?),
+            _ => Err(Error::with(Kind::Misuse, "PING needs HTTP/2")),
         }
     }
 
@@ -332,8 +355,8 @@ pub(crate) enum Step {
     Idle,
     /// An event for the application.
     Event(Event),
-    /// The answer to a keep-alive PING.
-    PingAck,
+    /// The answer to a PING (the keep-alive's or the application's).
+    PingAck([u8; 8]),
     /// The connection ended (with an error, or cleanly).
     Closed(Option<Error>),
 }

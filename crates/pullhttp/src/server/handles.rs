@@ -5,24 +5,27 @@
 //! Built only on the pull API's public methods: the acceptor applies handle ops with
 //! `send_response`/`send_data`/..., and pumps `next_event`, routing each event to its
 //! stream's slot. Bodies are credited back to the client as the `RecvBody` consumer takes
-//! them (the pull connection runs with `manual_release`).
+//! them (the pull connection runs with `manual_release`). This module owns the routing; the
+//! handles themselves live in `respond`, `recv_body` and `tunnel`.
 
 use std::collections::{HashMap, VecDeque};
 use std::future::{Future, poll_fn};
 use std::pin::{Pin, pin};
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use bytes::Bytes;
-use http::{HeaderMap, Request, Response};
-use http_body::Frame;
+use http::{HeaderMap, Method, Request};
 use pullhttp_proto::RequestKey;
 use pullhttp_proto::h2::ErrorCode;
 use tokio::io::{AsyncRead, AsyncWrite};
 
-use super::mailbox::{Mailbox, Op, SEND_HIGH_WATER, Slot};
-use super::{Connection, Event, Stats};
+use super::mailbox::{Mailbox, Op, PingSlot, Slot, TunnelKind};
+use super::{Connection, Event, RecvBody, Responder, Stats, Tunnel};
 use crate::error::{Error, Kind};
+use crate::shutdown::ShutdownHandle;
+use crate::upgrade::Upgraded;
 
 /// A request with its responder, as the acceptor yields them.
 pub type Accepted = (Request<RecvBody>, Responder);
@@ -34,9 +37,19 @@ enum Out {
     Trailers(HeaderMap),
 }
 
+/// Writing an HTTP/1.1 upgrade response, then handing over the transport.
+type Upgrading<IO> = Pin<Box<dyn Future<Output = Result<Upgraded<IO>, Error>> + Send>>;
+
 /// Drives a server connection and hands out requests with their handles.
+///
+/// Nothing happens on the connection unless some task polls the acceptor: through
+/// [`accept`](Self::accept), [`closed`](Self::closed) or [`drive_while`](Self::drive_while).
+/// Handles waiting meanwhile just wait (debug builds warn after a few seconds).
 pub struct Acceptor<IO> {
-    conn: Connection<IO>,
+    /// `None` once the transport was handed over by an HTTP/1.1 upgrade.
+    conn: Option<Connection<IO>>,
+    upgrading: Option<(RequestKey, Upgrading<IO>)>,
+    shutdown: ShutdownHandle,
     mailbox: Arc<Mailbox>,
     outgoing: HashMap<RequestKey, VecDeque<Out>>,
     accepted: VecDeque<Accepted>,
@@ -47,6 +60,7 @@ impl<IO> std::fmt::Debug for Acceptor<IO> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Acceptor")
             .field("conn", &self.conn)
+            .field("ended", &self.ended)
             .finish_non_exhaustive()
     }
 }
@@ -57,12 +71,47 @@ impl<IO> Drop for Acceptor<IO> {
     }
 }
 
-impl<IO: AsyncRead + AsyncWrite + Unpin> Acceptor<IO> {
+impl<IO> Acceptor<IO> {
+    /// The protocol in use (`None` while it is being detected, and after an upgrade).
+    pub fn version(&self) -> Option<http::Version> {
+        self.conn.as_ref().and_then(Connection::version)
+    }
+
+    /// Connection counters.
+    pub fn stats(&self) -> Stats {
+        self.conn
+            .as_ref()
+            .map(Connection::stats)
+            .unwrap_or_default()
+    }
+
+    /// Streams whose handles or state are still held (for tests of memory bounds).
+    pub fn live_streams(&self) -> usize {
+        self.mailbox.slots()
+    }
+
+    /// A handle that shuts this connection down (gracefully, or abruptly with
+    /// [`ShutdownHandle::abort`]) from any task; see also [`Graceful`](crate::Graceful).
+    pub fn shutdown_handle(&self) -> ShutdownHandle {
+        self.shutdown.clone()
+    }
+
+    /// A handle for PINGs whose answers are awaited (HTTP/2).
+    pub fn ping_pong(&self) -> PingPong {
+        PingPong {
+            mailbox: self.mailbox.clone(),
+        }
+    }
+}
+
+impl<IO: AsyncRead + AsyncWrite + Unpin + Send + 'static> Acceptor<IO> {
     /// Wraps a pull connection (made with [`Builder::manual_release`](super::Builder::manual_release)
     /// set, as [`Builder::acceptor`](super::Builder::acceptor) does).
     pub(crate) fn new(conn: Connection<IO>) -> Self {
         Acceptor {
-            conn,
+            shutdown: conn.shutdown_handle(),
+            conn: Some(conn),
+            upgrading: None,
             mailbox: Arc::new(Mailbox::default()),
             outgoing: HashMap::new(),
             accepted: VecDeque::new(),
@@ -94,21 +143,24 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Acceptor<IO> {
     /// Drives the connection without accepting (like h2's `poll_closed`): requests that
     /// arrive meanwhile wait for the next `accept`. Resolves when the connection is over.
     pub async fn closed(&mut self) -> Result<(), Error> {
-        poll_fn(|cx| {
-            loop {
-                match self.poll_drive(cx) {
-                    Poll::Ready(Ok(true)) => return Poll::Ready(Ok(())),
-                    Poll::Ready(Ok(false)) => continue,
-                    Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                    Poll::Pending => return Poll::Pending,
-                }
+        poll_fn(|cx| self.poll_closed(cx)).await
+    }
+
+    /// Polls the connection to its end without accepting.
+    pub fn poll_closed(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        loop {
+            match self.poll_drive(cx) {
+                Poll::Ready(Ok(true)) => return Poll::Ready(Ok(())),
+                Poll::Ready(Ok(false)) => continue,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Pending,
             }
-        })
-        .await
+        }
     }
 
     /// Runs `fut` while driving the connection, so handling a stream inline cannot stall
-    /// the connection it depends on. Returns `fut`'s output.
+    /// the connection it depends on. Returns `fut`'s output. Requests that arrive meanwhile
+    /// wait for the next `accept`.
     pub async fn drive_while<F: Future>(&mut self, fut: F) -> F::Output {
         let mut fut = pin!(fut);
         poll_fn(|cx| {
@@ -131,24 +183,22 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Acceptor<IO> {
         .await
     }
 
-    /// Starts a graceful shutdown (HTTP/2: two-phase GOAWAY; HTTP/1.1: `Connection: close`).
+    /// Starts a graceful shutdown: HTTP/2 two-phase GOAWAY (streams in flight complete, new
+    /// ones are refused); HTTP/1.1 `Connection: close` on the current response, or an
+    /// immediate close when idle. Keep driving the acceptor until `accept` returns `None`.
     pub fn graceful_shutdown(&mut self) {
-        self.conn.graceful_shutdown();
+        if let Some(conn) = &mut self.conn {
+            conn.graceful_shutdown();
+        }
     }
 
-    /// Sends a PING with an opaque payload (HTTP/2).
-    pub fn ping(&mut self, payload: [u8; 8]) {
-        self.conn.ping(payload);
-    }
-
-    /// Connection counters.
-    pub fn stats(&self) -> Stats {
-        self.conn.stats()
-    }
-
-    /// Streams whose handles or state are still held (for tests of memory bounds).
-    pub fn live_streams(&self) -> usize {
-        self.mailbox.slots()
+    /// Ends the connection now: HTTP/2 GOAWAY with `code` and every stream reset; HTTP/1.1
+    /// closes. Handles of open streams see a reset. Output the transport does not take at
+    /// once is dropped.
+    pub fn abrupt_shutdown(&mut self, code: ErrorCode) {
+        if let Some(conn) = &mut self.conn {
+            conn.abrupt_shutdown(code);
+        }
     }
 
     /// One step: applies handle ops, feeds queued output, pumps one event. `Ok(true)` once
@@ -157,14 +207,32 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Acceptor<IO> {
         if self.ended {
             return Poll::Ready(Ok(true));
         }
+        if let Some((key, upgrading)) = &mut self.upgrading {
+            let key = *key;
+            let Poll::Ready(result) = upgrading.as_mut().poll(cx) else {
+                return Poll::Pending;
+            };
+            self.upgrading = None;
+            self.mailbox.update(key, |slot| match result {
+                Ok(upgraded) => slot.upgraded = Some(Tunnel::transport(upgraded)),
+                Err(_) => {
+                    slot.reset.get_or_insert(ErrorCode::CANCEL);
+                }
+            });
+            self.end(ErrorCode::CANCEL);
+            return Poll::Ready(Ok(true));
+        }
+        let Some(conn) = self.conn.as_mut() else {
+            return Poll::Ready(Ok(true));
+        };
         let ops = self.mailbox.take_ops(cx.waker());
         let applied = !ops.is_empty();
         for op in ops {
-            self.apply(op);
+            apply(conn, &self.mailbox, &mut self.outgoing, op);
         }
-        self.feed_outgoing();
+        feed_outgoing(conn, &self.mailbox, &mut self.outgoing);
         let event = {
-            let fut = self.conn.next_event();
+            let fut = conn.next_event();
             let mut fut = pin!(fut);
             fut.as_mut().poll(cx)
         };
@@ -186,7 +254,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Acceptor<IO> {
         }
     }
 
-    /// The connection is over: every open stream is reset for its handles.
+    /// The connection is over: every open stream is reset for its handles, every PING
+    /// waiting for its answer fails.
     fn end(&mut self, code: ErrorCode) {
         self.ended = true;
         let mut wakers = Vec::new();
@@ -198,106 +267,10 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Acceptor<IO> {
                 }
                 slot.take_wakers(&mut wakers);
             }
-        }
-        wakers.into_iter().for_each(|w| w.wake());
-    }
-
-    fn apply(&mut self, op: Op) {
-        let (key, result) = match op {
-            Op::Response {
-                key,
-                head,
-                end_stream,
-            } => (key, self.conn.send_response(key, &head, end_stream)),
-            Op::Informational { key, head } => (key, self.conn.send_informational(key, &head)),
-            Op::Data {
-                key,
-                data,
-                end_stream,
-            } => {
-                self.outgoing
-                    .entry(key)
-                    .or_default()
-                    .push_back(Out::Data(data, end_stream));
-                return;
-            }
-            Op::Trailers { key, trailers } => {
-                self.outgoing
-                    .entry(key)
-                    .or_default()
-                    .push_back(Out::Trailers(trailers));
-                return;
-            }
-            Op::Reset { key, code } => {
-                self.outgoing.remove(&key);
-                (key, self.conn.reset_with(key, code))
-            }
-            Op::Release { key, n } => {
-                self.conn.release_capacity(key, n);
-                return;
-            }
-            Op::Continue { key } => (key, self.conn.send_continue(key)),
-        };
-        if result.is_err() {
-            // The stream is gone (reset by the peer meanwhile): tell its handles.
-            self.with_slot(key, |slot| {
-                slot.reset.get_or_insert(ErrorCode::CANCEL);
-            });
-        }
-    }
-
-    /// Hands queued response output to the connection while it accepts it.
-    fn feed_outgoing(&mut self) {
-        let keys: Vec<RequestKey> = self.outgoing.keys().copied().collect();
-        for key in keys {
-            let mut taken = 0;
-            let mut failed = false;
-            if let Some(queue) = self.outgoing.get_mut(&key) {
-                while let Some(item) = queue.pop_front() {
-                    match item {
-                        Out::Data(data, end) => match self.conn.send_data(key, data.clone(), end) {
-                            Ok(n) if n == data.len() => taken += n,
-                            Ok(n) => {
-                                taken += n;
-                                queue.push_front(Out::Data(data.slice(n..), end));
-                                break;
-                            }
-                            Err(_) => {
-                                failed = true;
-                                break;
-                            }
-                        },
-                        Out::Trailers(t) => {
-                            if self.conn.send_trailers(key, t).is_err() {
-                                failed = true;
-                                break;
-                            }
-                        }
-                    }
-                }
-                if queue.is_empty() || failed {
-                    self.outgoing.remove(&key);
-                }
-            }
-            if taken > 0 || failed {
-                self.with_slot(key, |slot| {
-                    slot.queued_out = slot.queued_out.saturating_sub(taken);
-                    if failed {
-                        slot.reset.get_or_insert(ErrorCode::CANCEL);
-                    }
-                });
-            }
-        }
-    }
-
-    /// Runs `f` on a stream's slot under the lock, then wakes its handles.
-    fn with_slot(&self, key: RequestKey, f: impl FnOnce(&mut Slot)) {
-        let mut wakers = Vec::new();
-        {
-            let mut state = self.mailbox.lock();
-            if let Some(slot) = state.slots.get_mut(&key) {
-                f(slot);
-                slot.take_wakers(&mut wakers);
+            for ping in state.pings.values_mut() {
+                ping.done
+                    .get_or_insert_with(|| Err(Error::with(Kind::Closed, "connection closed")));
+                wakers.extend(ping.waker.take());
             }
         }
         wakers.into_iter().for_each(|w| w.wake());
@@ -310,26 +283,29 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Acceptor<IO> {
                 head,
                 end_stream,
                 expect_continue,
-                ..
+                upgrade,
             } => {
+                let h2 = head.version == http::Version::HTTP_2;
+                let tunnel = if upgrade.is_some() {
+                    Some(TunnelKind::Transport)
+                } else if h2 && head.method == Method::CONNECT {
+                    Some(TunnelKind::Stream)
+                } else {
+                    None
+                };
                 self.mailbox.lock().slots.insert(
                     key,
                     Slot {
                         end: end_stream,
                         expect_continue,
                         handles: 2,
+                        tunnel,
+                        h2,
                         ..Slot::default()
                     },
                 );
-                let body = RecvBody {
-                    key,
-                    mailbox: self.mailbox.clone(),
-                    auto_release: true,
-                };
-                let responder = Responder {
-                    key,
-                    mailbox: self.mailbox.clone(),
-                };
+                let body = RecvBody::new(key, self.mailbox.clone());
+                let responder = Responder::new(key, self.mailbox.clone());
                 self.accepted
                     .push_back((Request::from_parts(head, body), responder));
             }
@@ -337,398 +313,219 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Acceptor<IO> {
                 key,
                 data,
                 end_stream,
-            } => self.with_slot(key, |slot| {
-                if !data.is_empty() {
-                    slot.data.push_back(data);
+            } => {
+                // Without a slot (the exchange is over) nobody reads the data either.
+                let mut discarded = data.len();
+                self.mailbox.update(key, |slot| {
+                    discarded = 0;
+                    if slot.discard_body {
+                        discarded = data.len();
+                    } else if !data.is_empty() {
+                        slot.data.push_back(data);
+                    }
+                    slot.end |= end_stream;
+                });
+                if let (Some(conn), true) = (&mut self.conn, discarded > 0) {
+                    conn.release_capacity(key, discarded);
                 }
-                slot.end |= end_stream;
-            }),
-            Event::Trailers { key, trailers } => self.with_slot(key, |slot| {
+            }
+            Event::Trailers { key, trailers } => self.mailbox.update(key, |slot| {
                 slot.trailers = Some(trailers);
                 slot.end = true;
             }),
-            Event::Writable { .. } => self.feed_outgoing(),
+            Event::Writable { .. } => {
+                if let Some(conn) = &mut self.conn {
+                    feed_outgoing(conn, &self.mailbox, &mut self.outgoing);
+                }
+            }
             Event::Sent { key } => {
-                self.with_slot(key, |slot| slot.sent = true);
+                self.mailbox.update(key, |slot| slot.sent = true);
                 self.mailbox.collect(key);
             }
             Event::Reset { key, code } => {
                 self.outgoing.remove(&key);
-                self.with_slot(key, |slot| {
+                self.mailbox.update(key, |slot| {
                     slot.reset = Some(code);
                 });
                 self.mailbox.collect(key);
             }
-            Event::Upgraded { .. } => {}
-        }
-    }
-}
-
-/// Waits on a slot: `check` answers under the lock, or the waker is stored by `park`.
-fn poll_slot<T>(
-    mailbox: &Mailbox,
-    key: RequestKey,
-    cx: &mut Context<'_>,
-    what: &str,
-    check: impl FnOnce(&mut Slot) -> Option<T>,
-    park: impl FnOnce(&mut Slot, std::task::Waker),
-) -> Poll<Result<T, Error>> {
-    let mut state = mailbox.lock();
-    let gone = state.gone;
-    let Some(slot) = state.slots.get_mut(&key) else {
-        return Poll::Ready(Err(Error::new(Kind::Closed)));
-    };
-    if let Some(out) = check(slot) {
-        return Poll::Ready(Ok(out));
-    }
-    if gone {
-        return Poll::Ready(Err(Error::new(Kind::DriverGone)));
-    }
-    park(slot, cx.waker().clone());
-    drop(state);
-    mailbox.check_stall(what);
-    Poll::Pending
-}
-
-/// Answers one request: send the response head, informational responses, or a reset.
-#[derive(Debug)]
-pub struct Responder {
-    key: RequestKey,
-    mailbox: Arc<Mailbox>,
-}
-
-impl Responder {
-    /// The request's key (the HTTP/2 stream id, or the HTTP/1 sequence number).
-    pub fn key(&self) -> RequestKey {
-        self.key
-    }
-
-    /// Sends the response head; the body follows on the returned [`SendBody`] unless
-    /// `end_stream`.
-    pub fn send_response(
-        &mut self,
-        response: Response<()>,
-        end_stream: bool,
-    ) -> Result<SendBody, Error> {
-        let head = response.into_parts().0;
-        self.mailbox.push(Op::Response {
-            key: self.key,
-            head,
-            end_stream,
-        })?;
-        self.mailbox.add_handle(self.key);
-        Ok(SendBody {
-            key: self.key,
-            mailbox: self.mailbox.clone(),
-        })
-    }
-
-    /// Sends an informational (1xx) response.
-    pub fn send_informational(&mut self, response: Response<()>) -> Result<(), Error> {
-        let head = response.into_parts().0;
-        self.mailbox.push(Op::Informational {
-            key: self.key,
-            head,
-        })
-    }
-
-    /// Resets the stream (HTTP/2) or closes the connection (HTTP/1).
-    pub fn send_reset(&mut self, code: ErrorCode) {
-        let _ = self.mailbox.push(Op::Reset {
-            key: self.key,
-            code,
-        });
-    }
-
-    /// Resolves when the peer resets the stream, with its code.
-    pub fn poll_reset(&mut self, cx: &mut Context<'_>) -> Poll<Result<ErrorCode, Error>> {
-        poll_slot(
-            &self.mailbox,
-            self.key,
-            cx,
-            "Responder",
-            |s| s.reset,
-            |s, w| s.sent_waker = Some(w),
-        )
-    }
-
-    /// The peer reset the stream: its code.
-    pub async fn cancelled(&mut self) -> Result<ErrorCode, Error> {
-        poll_fn(|cx| self.poll_reset(cx)).await
-    }
-}
-
-/// The response body being sent.
-#[derive(Debug)]
-pub struct SendBody {
-    key: RequestKey,
-    mailbox: Arc<Mailbox>,
-}
-
-impl SendBody {
-    /// Octets that can be queued before [`write`](Self::write) waits.
-    pub fn capacity(&self) -> usize {
-        let state = self.mailbox.lock();
-        state
-            .slots
-            .get(&self.key)
-            .map_or(0, |s| SEND_HIGH_WATER.saturating_sub(s.queued_out))
-    }
-
-    /// Waits for room, returning it.
-    pub fn poll_capacity(&mut self, cx: &mut Context<'_>) -> Poll<Result<usize, Error>> {
-        poll_slot(
-            &self.mailbox,
-            self.key,
-            cx,
-            "SendBody",
-            |s| {
-                if let Some(code) = s.reset {
-                    return Some(Err(code));
+            Event::Pong { payload } => self.mailbox.answer_ping(payload, Ok(())),
+            Event::Upgraded { key } => {
+                if let Some(conn) = self.conn.take() {
+                    self.upgrading = Some((key, Box::pin(conn.into_upgraded(key))));
                 }
-                let room = SEND_HIGH_WATER.saturating_sub(s.queued_out);
-                (room > 0).then_some(Ok(room))
-            },
-            |s, w| s.send_waker = Some(w),
-        )
-        .map(|r| r.and_then(|r| r.map_err(reset_error)))
-    }
-
-    /// Waits until there is room to queue data.
-    pub async fn capacity_ready(&mut self) -> Result<usize, Error> {
-        poll_fn(|cx| self.poll_capacity(cx)).await
-    }
-
-    /// Queues data without waiting (respect [`capacity`](Self::capacity) to stay bounded).
-    pub fn send_data(&mut self, data: Bytes, end_stream: bool) -> Result<(), Error> {
-        {
-            let mut state = self.mailbox.lock();
-            if let Some(slot) = state.slots.get_mut(&self.key) {
-                if let Some(code) = slot.reset {
-                    return Err(reset_error(code));
-                }
-                slot.queued_out += data.len();
             }
         }
-        self.mailbox.push(Op::Data {
-            key: self.key,
+    }
+}
+
+/// Applies one handle op to the connection.
+fn apply<IO: AsyncRead + AsyncWrite + Unpin>(
+    conn: &mut Connection<IO>,
+    mailbox: &Mailbox,
+    outgoing: &mut HashMap<RequestKey, VecDeque<Out>>,
+    op: Op,
+) {
+    let (key, result) = match op {
+        Op::Response {
+            key,
+            head,
+            end_stream,
+        } => (key, conn.send_response(key, &head, end_stream)),
+        Op::Informational { key, head } => (key, conn.send_informational(key, &head)),
+        Op::Data {
+            key,
             data,
             end_stream,
-        })
-    }
-
-    /// Queues data, waiting first for room in the send buffer.
-    pub async fn write(&mut self, data: Bytes) -> Result<(), Error> {
-        self.capacity_ready().await?;
-        self.send_data(data, false)
-    }
-
-    /// Ends the body with trailers; the returned future resolves once it is sent.
-    pub fn send_trailers(&mut self, trailers: HeaderMap) -> Result<Finished, Error> {
-        self.mailbox.push(Op::Trailers {
-            key: self.key,
-            trailers,
-        })?;
-        self.mailbox.add_handle(self.key);
-        Ok(Finished {
-            key: self.key,
-            mailbox: self.mailbox.clone(),
-        })
-    }
-
-    /// Ends the body; the returned future resolves once the response's last octet is
-    /// written and flushed.
-    pub fn finish(&mut self) -> Result<Finished, Error> {
-        self.send_data(Bytes::new(), true)?;
-        self.mailbox.add_handle(self.key);
-        Ok(Finished {
-            key: self.key,
-            mailbox: self.mailbox.clone(),
-        })
-    }
-
-    /// Resets the stream.
-    pub fn send_reset(&mut self, code: ErrorCode) {
-        let _ = self.mailbox.push(Op::Reset {
-            key: self.key,
-            code,
+        } => {
+            outgoing
+                .entry(key)
+                .or_default()
+                .push_back(Out::Data(data, end_stream));
+            return;
+        }
+        Op::Trailers { key, trailers } => {
+            outgoing
+                .entry(key)
+                .or_default()
+                .push_back(Out::Trailers(trailers));
+            return;
+        }
+        Op::Reset { key, code } => {
+            outgoing.remove(&key);
+            (key, conn.reset_with(key, code))
+        }
+        Op::Release { key, n } => {
+            conn.release_capacity(key, n);
+            return;
+        }
+        Op::Continue { key } => (key, conn.send_continue(key)),
+        Op::Push { parent, head } => {
+            let reply = conn.push_promise(parent, &head);
+            if let Ok(pushed) = &reply {
+                mailbox.lock().slots.insert(
+                    *pushed,
+                    Slot {
+                        end: true,
+                        handles: 1,
+                        h2: true,
+                        ..Slot::default()
+                    },
+                );
+            }
+            mailbox.update(parent, |slot| slot.push_reply = Some(reply));
+            return;
+        }
+        Op::Ping { payload } => {
+            if let Err(e) = conn.ping(payload) {
+                mailbox.answer_ping(payload, Err(e));
+            }
+            return;
+        }
+    };
+    if result.is_err() {
+        // The stream is gone (reset by the peer meanwhile): tell its handles.
+        mailbox.update(key, |slot| {
+            slot.reset.get_or_insert(ErrorCode::CANCEL);
         });
     }
 }
 
-fn reset_error(code: ErrorCode) -> Error {
-    Error::with(Kind::StreamReset, format!("stream reset with {code}"))
-}
-
-/// Resolves when the response has been sent: its last octet written and flushed.
-#[derive(Debug)]
-#[must_use = "a Finished does nothing unless awaited"]
-pub struct Finished {
-    key: RequestKey,
-    mailbox: Arc<Mailbox>,
-}
-
-impl Future for Finished {
-    type Output = Result<(), Error>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        poll_slot(
-            &self.mailbox,
-            self.key,
-            cx,
-            "Finished",
-            |s| {
-                if s.sent {
-                    Some(Ok(()))
-                } else {
-                    s.reset.map(|code| Err(reset_error(code)))
-                }
-            },
-            |s, w| s.sent_waker = Some(w),
-        )
-        .map(|r| r.and_then(|r| r))
-    }
-}
-
-/// A request body, as an [`http_body::Body`]. Data is credited back to the client as it is
-/// taken (or by [`FlowControl::release_capacity`] after [`RecvBody::flow_control`]).
-#[derive(Debug)]
-pub struct RecvBody {
-    key: RequestKey,
-    mailbox: Arc<Mailbox>,
-    auto_release: bool,
-}
-
-impl RecvBody {
-    /// The next chunk of data; `None` at the end of the data.
-    pub async fn data(&mut self) -> Option<Result<Bytes, Error>> {
-        match poll_fn(|cx| http_body::Body::poll_frame(Pin::new(&mut *self), cx)).await? {
-            Ok(frame) => match frame.into_data() {
-                Ok(data) => Some(Ok(data)),
-                // Trailers: put back for `trailers()`.
-                Err(frame) => {
-                    if let Ok(t) = frame.into_trailers() {
-                        if let Some(slot) = self.mailbox.lock().slots.get_mut(&self.key) {
-                            slot.trailers = Some(t);
-                        }
+/// Hands queued response output to the connection while it accepts it.
+fn feed_outgoing<IO: AsyncRead + AsyncWrite + Unpin>(
+    conn: &mut Connection<IO>,
+    mailbox: &Mailbox,
+    outgoing: &mut HashMap<RequestKey, VecDeque<Out>>,
+) {
+    outgoing.retain(|&key, queue| {
+        let mut taken = 0;
+        let mut failed = false;
+        while let Some(item) = queue.pop_front() {
+            match item {
+                Out::Data(data, end) => match conn.send_data(key, data.clone(), end) {
+                    Ok(n) if n == data.len() => taken += n,
+                    Ok(n) => {
+                        taken += n;
+                        queue.push_front(Out::Data(data.slice(n..), end));
+                        break;
                     }
-                    None
+                    Err(_) => {
+                        failed = true;
+                        break;
+                    }
+                },
+                Out::Trailers(t) => {
+                    if conn.send_trailers(key, t).is_err() {
+                        failed = true;
+                        break;
+                    }
                 }
-            },
-            Err(e) => Some(Err(e)),
-        }
-    }
-
-    /// The trailers, once the data is consumed.
-    pub async fn trailers(&mut self) -> Result<Option<HeaderMap>, Error> {
-        while let Some(d) = self.data().await {
-            d?;
-        }
-        Ok(self
-            .mailbox
-            .lock()
-            .slots
-            .get_mut(&self.key)
-            .and_then(|s| s.trailers.take()))
-    }
-
-    /// Switches to manual flow control: data is credited back only through the returned
-    /// handle.
-    pub fn flow_control(&mut self) -> FlowControl {
-        self.auto_release = false;
-        FlowControl {
-            key: self.key,
-            mailbox: self.mailbox.clone(),
-        }
-    }
-}
-
-impl http_body::Body for RecvBody {
-    type Data = Bytes;
-    type Error = Error;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Error>>> {
-        let this = self.get_mut();
-        let mut ask_continue = false;
-        let polled = poll_slot(
-            &this.mailbox,
-            this.key,
-            cx,
-            "RecvBody",
-            |s| {
-                if let Some(data) = s.data.pop_front() {
-                    return Some(Ok(Some(Frame::data(data))));
-                }
-                if let Some(t) = s.trailers.take() {
-                    return Some(Ok(Some(Frame::trailers(t))));
-                }
-                if s.end {
-                    return Some(Ok(None));
-                }
-                if let Some(code) = s.reset {
-                    return Some(Err(reset_error(code)));
-                }
-                ask_continue = std::mem::take(&mut s.expect_continue);
-                None
-            },
-            |s, w| s.recv_waker = Some(w),
-        );
-        if ask_continue {
-            // The client waits for 100 Continue: the body is being read now.
-            let _ = this.mailbox.push(Op::Continue { key: this.key });
-        }
-        match polled {
-            Poll::Ready(Ok(Ok(Some(frame)))) => {
-                if let (true, Some(data)) = (this.auto_release, frame.data_ref()) {
-                    let _ = this.mailbox.push(Op::Release {
-                        key: this.key,
-                        n: data.len(),
-                    });
-                }
-                Poll::Ready(Some(Ok(frame)))
             }
-            Poll::Ready(Ok(Ok(None))) => Poll::Ready(None),
-            // The slot is gone: the exchange finished and everything was taken.
-            Poll::Ready(Err(e)) if e.is_closed() => Poll::Ready(None),
-            Poll::Ready(Err(e)) | Poll::Ready(Ok(Err(e))) => Poll::Ready(Some(Err(e))),
-            Poll::Pending => Poll::Pending,
         }
-    }
-
-    fn is_end_stream(&self) -> bool {
-        let state = self.mailbox.lock();
-        state
-            .slots
-            .get(&self.key)
-            .is_none_or(|s| s.end && s.data.is_empty() && s.trailers.is_none())
-    }
+        if taken > 0 || failed {
+            mailbox.update(key, |slot| {
+                slot.queued_out = slot.queued_out.saturating_sub(taken);
+                if failed {
+                    slot.reset.get_or_insert(ErrorCode::CANCEL);
+                }
+            });
+        }
+        !queue.is_empty() && !failed
+    });
 }
 
-/// Manual flow control of one request body.
-#[derive(Debug)]
-pub struct FlowControl {
-    key: RequestKey,
+/// Sends PINGs and waits for their answers (HTTP/2), from any task.
+#[derive(Debug, Clone)]
+pub struct PingPong {
     mailbox: Arc<Mailbox>,
 }
 
-impl FlowControl {
-    /// Credits `n` consumed octets back to the client (HTTP/2).
-    pub fn release_capacity(&mut self, n: usize) -> Result<(), Error> {
-        self.mailbox.push(Op::Release { key: self.key, n })
-    }
-}
-
-macro_rules! drop_handle {
-    ($($t:ty),*) => {$(
-        impl Drop for $t {
+impl PingPong {
+    /// Sends a PING with an opaque `payload` and waits for its acknowledgement, returning
+    /// the round-trip time. Errors: `Misuse` on HTTP/1.1 or when a PING with the same payload
+    /// is already in flight; `Closed` or `DriverGone` when the connection ends first.
+    pub async fn ping(&self, payload: [u8; 8]) -> Result<Duration, Error> {
+        {
+            let mut state = self.mailbox.lock();
+            if state.gone {
+                return Err(Error::new(Kind::DriverGone));
+            }
+            if state.pings.contains_key(&payload) {
+                return Err(Error::with(
+                    Kind::Misuse,
+                    "a PING with this payload is already in flight",
+                ));
+            }
+            state.pings.insert(payload, PingSlot::default());
+        }
+        // Forgets the entry however this future ends (answered, failed or dropped).
+        struct Forget<'a>(&'a Mailbox, [u8; 8]);
+        impl Drop for Forget<'_> {
             fn drop(&mut self) {
-                self.mailbox.drop_handle(self.key);
+                self.0.lock().pings.remove(&self.1);
             }
         }
-    )*};
+        let _forget = Forget(&self.mailbox, payload);
+        let start = tokio::time::Instant::now();
+        self.mailbox.push(Op::Ping { payload })?;
+        poll_fn(|cx| {
+            let mut state = self.mailbox.lock();
+            let gone = state.gone;
+            let Some(slot) = state.pings.get_mut(&payload) else {
+                return Poll::Ready(Err(Error::new(Kind::Closed)));
+            };
+            if let Some(done) = slot.done.take() {
+                return Poll::Ready(done);
+            }
+            if gone {
+                return Poll::Ready(Err(Error::new(Kind::DriverGone)));
+            }
+            slot.waker = Some(cx.waker().clone());
+            drop(state);
+            self.mailbox.check_stall("PingPong");
+            Poll::Pending
+        })
+        .await?;
+        Ok(start.elapsed())
+    }
 }
-
-drop_handle!(Responder, SendBody, Finished, RecvBody);

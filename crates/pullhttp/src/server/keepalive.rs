@@ -3,8 +3,9 @@
 
 use std::time::{Duration, Instant};
 
-/// The PING payload of keep-alive probes.
-const PAYLOAD: [u8; 8] = *b"keepaliv";
+/// The PING payload of keep-alive probes (acknowledgements of other payloads are the
+/// application's).
+pub(super) const PAYLOAD: [u8; 8] = *b"keepaliv";
 
 /// What the timer asks of the pump.
 pub(super) enum Action {

@@ -22,11 +22,11 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard};
-use std::task::Waker;
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http::{HeaderMap, response};
+use http::{HeaderMap, request, response};
 use pullhttp_proto::RequestKey;
 use pullhttp_proto::h2::ErrorCode;
 
@@ -70,6 +70,30 @@ pub(crate) enum Op {
     Continue {
         key: RequestKey,
     },
+    Push {
+        parent: RequestKey,
+        head: request::Parts,
+    },
+    Ping {
+        payload: [u8; 8],
+    },
+}
+
+/// What a stream's request asks to become, if answered with success.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TunnelKind {
+    /// HTTP/1.1 `Upgrade` or CONNECT: the transport is handed over.
+    Transport,
+    /// HTTP/2 CONNECT or extended CONNECT: the stream carries the octets.
+    Stream,
+}
+
+/// One application PING in flight.
+#[derive(Debug, Default)]
+pub(crate) struct PingSlot {
+    /// The acknowledgement came (`Ok`), or the PING could not be sent (`Err`).
+    pub(crate) done: Option<Result<(), Error>>,
+    pub(crate) waker: Option<Waker>,
 }
 
 /// What the driver has for one stream's handles.
@@ -89,6 +113,20 @@ pub(crate) struct Slot {
     /// The response's last octet was written and flushed.
     pub(crate) sent: bool,
     pub(crate) sent_waker: Option<Waker>,
+    /// The `Responder`'s own wait (reset, push reply, upgrade).
+    pub(crate) responder_waker: Option<Waker>,
+    /// The driver's answer to the `Responder`'s last push request.
+    pub(crate) push_reply: Option<Result<RequestKey, Error>>,
+    /// What a successful answer turns the exchange into, if anything.
+    pub(crate) tunnel: Option<TunnelKind>,
+    /// HTTP/1.1 upgrade: the transport, once the driver handed it over.
+    pub(crate) upgraded: Option<super::Tunnel>,
+    /// The exchange is an HTTP/2 stream.
+    pub(crate) h2: bool,
+    /// An HTTP/2 tunnel reads the body (not the request's own `RecvBody`).
+    pub(crate) tunnel_taken: bool,
+    /// The body's reader is gone: later data is credited back and dropped by the driver.
+    pub(crate) discard_body: bool,
     /// HTTP/1.1 `Expect: 100-continue` not yet answered.
     pub(crate) expect_continue: bool,
     /// Live handles referring to this slot; it is dropped once none is left and the
@@ -107,6 +145,7 @@ impl Slot {
         into.extend(self.recv_waker.take());
         into.extend(self.send_waker.take());
         into.extend(self.sent_waker.take());
+        into.extend(self.responder_waker.take());
     }
 }
 
@@ -118,6 +157,8 @@ pub(crate) struct State {
     last_drive: Option<Instant>,
     pub(crate) gone: bool,
     pub(crate) slots: HashMap<RequestKey, Slot>,
+    /// Application PINGs in flight, by payload.
+    pub(crate) pings: HashMap<[u8; 8], PingSlot>,
 }
 
 /// The shared mailbox of one connection.
@@ -174,6 +215,7 @@ impl Mailbox {
             for slot in state.slots.values_mut() {
                 slot.take_wakers(&mut wakers);
             }
+            wakers.extend(state.pings.values_mut().filter_map(|p| p.waker.take()));
         }
         for w in wakers {
             w.wake();
@@ -209,6 +251,61 @@ impl Mailbox {
         {
             state.slots.remove(&key);
         }
+    }
+
+    /// Driver: runs `f` on a stream's slot under the lock, then wakes its handles.
+    pub(crate) fn update(&self, key: RequestKey, f: impl FnOnce(&mut Slot)) {
+        let mut wakers = Vec::new();
+        {
+            let mut state = self.lock();
+            if let Some(slot) = state.slots.get_mut(&key) {
+                f(slot);
+                slot.take_wakers(&mut wakers);
+            }
+        }
+        wakers.into_iter().for_each(Waker::wake);
+    }
+
+    /// Driver: a PING of the application was answered (or could not be sent).
+    pub(crate) fn answer_ping(&self, payload: [u8; 8], result: Result<(), Error>) {
+        let waker = {
+            let mut state = self.lock();
+            let Some(ping) = state.pings.get_mut(&payload) else {
+                return;
+            };
+            ping.done = Some(result);
+            ping.waker.take()
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+
+    /// Handle: waits on a slot. `check` answers under the lock, else `park` stores the waker
+    /// (in the same critical section, so no update is missed).
+    pub(crate) fn poll_slot<T>(
+        &self,
+        key: RequestKey,
+        cx: &mut Context<'_>,
+        what: &str,
+        check: impl FnOnce(&mut Slot) -> Option<T>,
+        park: impl FnOnce(&mut Slot, Waker),
+    ) -> Poll<Result<T, Error>> {
+        let mut state = self.lock();
+        let gone = state.gone;
+        let Some(slot) = state.slots.get_mut(&key) else {
+            return Poll::Ready(Err(Error::new(Kind::Closed)));
+        };
+        if let Some(out) = check(slot) {
+            return Poll::Ready(Ok(out));
+        }
+        if gone {
+            return Poll::Ready(Err(Error::new(Kind::DriverGone)));
+        }
+        park(slot, cx.waker().clone());
+        drop(state);
+        self.check_stall(what);
+        Poll::Pending
     }
 
     /// Slots alive (for statistics and tests).

@@ -19,6 +19,10 @@ mod handles;
 mod keepalive;
 mod mailbox;
 mod pump;
+mod recv_body;
+mod respond;
+pub mod split;
+mod tunnel;
 
 use std::collections::{HashSet, VecDeque};
 use std::future::poll_fn;
@@ -39,8 +43,11 @@ use crate::error::{Error, Kind};
 use crate::shutdown::ShutdownHandle;
 use crate::upgrade::Upgraded;
 
-pub use handles::{Accepted, Acceptor, Finished, FlowControl, RecvBody, Responder, SendBody};
+pub use handles::{Accepted, Acceptor, PingPong};
 pub use pullhttp_proto::h1::Upgrade;
+pub use recv_body::{FlowControl, RecvBody};
+pub use respond::{Finished, Responder, SendBody};
+pub use tunnel::Tunnel;
 
 /// The current time as the cores want it (tokio's clock, so paused time works in tests).
 fn now() -> Instant {
@@ -113,6 +120,11 @@ pub enum Event {
         key: RequestKey,
         /// The RST_STREAM code.
         code: ErrorCode,
+    },
+    /// HTTP/2: the answer to one of our PINGs ([`Connection::ping`]), with its payload.
+    Pong {
+        /// The payload the PING carried.
+        payload: [u8; 8],
     },
     /// HTTP/1.1: the upgrade response is queued; take the transport with
     /// [`into_upgraded`](Connection::into_upgraded).
@@ -220,6 +232,14 @@ impl Builder {
         self
     }
 
+    /// HTTP/2: advertise SETTINGS_ENABLE_CONNECT_PROTOCOL so clients may open extended
+    /// CONNECT streams (RFC 8441, e.g. WebSocket over HTTP/2). Default false. Plain CONNECT
+    /// is always accepted.
+    pub fn enable_connect_protocol(&mut self, enabled: bool) -> &mut Self {
+        self.h2.enable_connect_protocol = enabled;
+        self
+    }
+
     /// HTTP/2: PING after `interval` without input; close if no answer within `timeout`.
     pub fn keep_alive_ping(&mut self, interval: Duration, timeout: Duration) -> &mut Self {
         self.keep_alive_ping = Some((interval, timeout));
@@ -249,7 +269,10 @@ impl Builder {
 
     /// Wraps an accepted connection for the handle API ([`Acceptor`]): requests come with a
     /// [`Responder`] and a [`RecvBody`] that can move to other tasks.
-    pub fn acceptor<IO: AsyncRead + AsyncWrite + Unpin>(&self, io: IO) -> Acceptor<IO> {
+    pub fn acceptor<IO: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
+        &self,
+        io: IO,
+    ) -> Acceptor<IO> {
         let mut builder = self.clone();
         builder.manual_release = true;
         Acceptor::new(builder.handshake(io))
@@ -284,6 +307,7 @@ impl Builder {
                 write_closed: false,
                 preamble: BytesMut::new(),
                 linger_left: 0,
+                hard_close: false,
             },
             ended: false,
             failed: None,
@@ -313,7 +337,7 @@ impl Builder {
 }
 
 /// Wraps an accepted connection for the handle API with the default options.
-pub fn acceptor<IO: AsyncRead + AsyncWrite + Unpin>(io: IO) -> Acceptor<IO> {
+pub fn acceptor<IO: AsyncRead + AsyncWrite + Unpin + Send + 'static>(io: IO) -> Acceptor<IO> {
     Builder::new().acceptor(io)
 }
 
@@ -363,6 +387,8 @@ struct Transport {
     preamble: BytesMut,
     /// Input still to discard while closing (see `poll_close`).
     linger_left: usize,
+    /// Abrupt shutdown: close without waiting for output or the peer.
+    hard_close: bool,
 }
 
 /// Request admission: credits and the pending-accept queue.
@@ -488,7 +514,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
                 }
                 _ => {}
             }
-            let key = event_key(&event);
+            let Some(key) = event_key(&event) else {
+                return Poll::Ready(Ok(Some(event)));
+            };
             if self.admission.refused.contains(&key) {
                 if matches!(event, Event::Reset { .. }) {
                     self.admission.refused.remove(&key);
@@ -756,10 +784,30 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
         self.core.release(key, n);
     }
 
-    /// Sends a PING with an opaque payload (HTTP/2; ignored on HTTP/1). Its acknowledgement
-    /// is consumed by the connection.
-    pub fn ping(&mut self, payload: [u8; 8]) {
-        self.core.ping(payload);
+    /// Sends a PING with an opaque payload; its acknowledgement comes back as
+    /// [`Event::Pong`]. HTTP/2 only (a `Misuse` error on HTTP/1).
+    pub fn ping(&mut self, payload: [u8; 8]) -> Result<(), Error> {
+        self.core.ping(payload)
+    }
+
+    /// HTTP/2: promises a pushed response to `request` (a body-less `GET` or `HEAD` with an
+    /// authority) on the stream of `parent`, if the client allows pushes. Returns the pushed
+    /// exchange's key: answer it with [`send_response`](Self::send_response) like a request.
+    pub fn push_promise(
+        &mut self,
+        parent: RequestKey,
+        request: &request::Parts,
+    ) -> Result<RequestKey, Error> {
+        self.core.push_promise(parent, request)
+    }
+
+    /// Ends the connection now: HTTP/2 GOAWAY with `code` and every open stream reset;
+    /// HTTP/1 closes, cutting short an exchange in progress. Output that the transport does
+    /// not take at once is dropped: a peer that stopped reading cannot delay the close.
+    pub fn abrupt_shutdown(&mut self, code: ErrorCode) {
+        self.shutdown_seen = true;
+        self.transport.hard_close = true;
+        self.core.abrupt_shutdown(code);
     }
 
     /// Grants `n` more request credits (see [`Builder::request_credits`]).
@@ -776,8 +824,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
     }
 }
 
-fn event_key(event: &Event) -> RequestKey {
-    match event {
+fn event_key(event: &Event) -> Option<RequestKey> {
+    Some(match event {
         Event::Request { key, .. }
         | Event::Data { key, .. }
         | Event::Trailers { key, .. }
@@ -785,5 +833,7 @@ fn event_key(event: &Event) -> RequestKey {
         | Event::Sent { key }
         | Event::Reset { key, .. }
         | Event::Upgraded { key } => *key,
-    }
+        // Connection-level: never queued behind a pending accept.
+        Event::Pong { .. } => return None,
+    })
 }

@@ -54,9 +54,12 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
             let h2c = self.configs.h2c.then_some(&self.configs.h2);
             match self.core.next_event(h2c, &mut self.transport.preamble) {
                 Step::Event(event) => return Poll::Ready(Ok(Pumped::Event(event))),
-                Step::PingAck => {
+                Step::PingAck(super::keepalive::PAYLOAD) => {
                     self.keepalive.acked();
                     continue;
+                }
+                Step::PingAck(payload) => {
+                    return Poll::Ready(Ok(Pumped::Event(Event::Pong { payload })));
                 }
                 Step::Closed(error) => {
                     // The core's last words (a GOAWAY, an error response) go out first.
@@ -177,7 +180,18 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
     /// then read and discard input until the peer closes, for at most [`LINGER_TIME`] and
     /// [`LINGER_BYTES`]. Closing a socket with unread input makes the kernel send RST, and an
     /// RST can destroy the GOAWAY or error response still on its way to the peer.
+    ///
+    /// After an abrupt shutdown nothing is waited for: what the transport takes at once is
+    /// written, then the connection ends (a peer that never reads cannot hold it open).
     fn poll_close(&mut self, cx: &mut Context<'_>) -> Result<Poll<()>, Error> {
+        if self.transport.hard_close {
+            let _ = self.poll_write(cx);
+            if !self.transport.write_closed {
+                let _ = Pin::new(&mut self.io).poll_shutdown(cx);
+                self.transport.write_closed = true;
+            }
+            return Ok(Poll::Ready(()));
+        }
         if self.poll_write(cx)?.0.is_pending() {
             return Ok(Poll::Pending);
         }
@@ -266,7 +280,10 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
             return Err(Error::new(Kind::Timeout));
         }
         match self.keepalive.on_timer(now) {
-            super::keepalive::Action::Ping(payload) => self.core.ping(payload),
+            super::keepalive::Action::Ping(payload) => {
+                // Fails only once the connection is closing, when no probe is needed.
+                let _ = self.core.ping(payload);
+            }
             super::keepalive::Action::Dead => return Err(Error::new(Kind::Timeout)),
             super::keepalive::Action::None => {}
         }
@@ -275,10 +292,13 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
     }
 
     fn poll_shutdown_signal(&mut self, cx: &mut Context<'_>) {
-        if self.shutdown_seen {
+        if self.transport.hard_close {
             return;
         }
-        if self.shutdown.poll_requested(cx) {
+        let requested = self.shutdown.poll_requested(cx);
+        if self.shutdown.is_aborted() {
+            self.abrupt_shutdown(pullhttp_proto::h2::ErrorCode::NO_ERROR);
+        } else if requested && !self.shutdown_seen {
             self.shutdown_seen = true;
             self.core.graceful_shutdown(super::now());
         }
