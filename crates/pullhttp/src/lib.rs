@@ -16,7 +16,9 @@ mod upgrade;
 
 pub use error::{Error, Kind};
 pub use graceful::{Graceful, ShutdownReport, Watch};
+pub use pullhttp_proto as proto;
 pub use pullhttp_proto::RequestKey;
+pub use pullhttp_proto::h2::ErrorCode;
 pub use shutdown::ShutdownHandle;
 pub use upgrade::Upgraded;
 

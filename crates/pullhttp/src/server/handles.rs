@@ -53,6 +53,8 @@ pub struct Acceptor<IO> {
     mailbox: Arc<Mailbox>,
     outgoing: HashMap<RequestKey, VecDeque<Out>>,
     accepted: VecDeque<Accepted>,
+    /// PINGs asked for before the version was known.
+    deferred_pings: Vec<[u8; 8]>,
     ended: bool,
 }
 
@@ -115,6 +117,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send + 'static> Acceptor<IO> {
             mailbox: Arc::new(Mailbox::default()),
             outgoing: HashMap::new(),
             accepted: VecDeque::new(),
+            deferred_pings: Vec::new(),
             ended: false,
         }
     }
@@ -228,7 +231,22 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send + 'static> Acceptor<IO> {
         let ops = self.mailbox.take_ops(cx.waker());
         let applied = !ops.is_empty();
         for op in ops {
-            apply(conn, &self.mailbox, &mut self.outgoing, op);
+            match op {
+                Op::Ping { payload } if conn.version().is_none() => {
+                    self.deferred_pings.push(payload);
+                }
+                op => apply(conn, &self.mailbox, &mut self.outgoing, op),
+            }
+        }
+        if conn.version().is_some() {
+            for payload in self.deferred_pings.drain(..) {
+                apply(
+                    conn,
+                    &self.mailbox,
+                    &mut self.outgoing,
+                    Op::Ping { payload },
+                );
+            }
         }
         feed_outgoing(conn, &self.mailbox, &mut self.outgoing);
         let event = {

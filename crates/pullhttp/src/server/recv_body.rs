@@ -12,7 +12,7 @@ use http::HeaderMap;
 use http_body::Frame;
 use pullhttp_proto::RequestKey;
 
-use super::mailbox::{Mailbox, Op};
+use super::mailbox::{Mailbox, Op, TunnelKind};
 use super::respond::reset_error;
 use crate::error::Error;
 
@@ -166,7 +166,10 @@ impl Drop for RecvBody {
         let unread: usize = {
             let mut state = self.mailbox.lock();
             state.slots.get_mut(&self.key).map_or(0, |s| {
-                if s.tunnel_taken != self.tunnel {
+                // The octets of an HTTP/2 CONNECT stream belong to its tunnel, even one made
+                // after the request's own body handle is dropped.
+                let tunnel_pending = s.tunnel == Some(TunnelKind::Stream) && !s.tunnel_taken;
+                if s.tunnel_taken != self.tunnel || tunnel_pending {
                     return 0;
                 }
                 s.discard_body = true;

@@ -1,4 +1,5 @@
 //! Helpers shared by the driver's test files.
+#![allow(dead_code, reason = "each test file uses its own part of the helpers")]
 
 use bytes::Bytes;
 use http::Request;
