@@ -809,6 +809,10 @@ impl Connection {
             };
             self.keep_alive &= fits;
         }
+        // The application's own `Connection: close` ends the connection after this exchange.
+        if has_connection_token(&head.headers, b"close") {
+            self.keep_alive = false;
+        }
         let keep_alive = self.keep_alive && ex.keep_alive && !upgrading;
         if !keep_alive && !upgrading && !has_connection_token(&head.headers, b"close") {
             extra.push(("connection", HeaderValue::from_static("close")));

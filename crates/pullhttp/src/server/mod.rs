@@ -820,7 +820,12 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
     /// Starts a graceful shutdown of this connection.
     pub fn graceful_shutdown(&mut self) {
         self.shutdown_seen = true;
-        self.core.graceful_shutdown(now());
+        if matches!(self.core, Core::Detect(_)) {
+            // No request has begun: an idle connection, closed at once.
+            self.closing.get_or_insert(None);
+        } else {
+            self.core.graceful_shutdown(now());
+        }
     }
 }
 

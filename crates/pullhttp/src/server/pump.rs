@@ -79,7 +79,10 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
                 self.closing = Some(None);
                 continue;
             }
-            self.poll_shutdown_signal(cx);
+            if self.poll_shutdown_signal(cx) {
+                // The core may have closed or queued a GOAWAY: look again.
+                continue;
+            }
             if self.poll_write(cx)?.1 {
                 // A flush may have made `Sent` events due: look again.
                 continue;
@@ -291,16 +294,21 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
         Ok(Poll::Ready(()))
     }
 
-    fn poll_shutdown_signal(&mut self, cx: &mut Context<'_>) {
+    /// Acts on a shutdown asked for through a [`ShutdownHandle`](crate::ShutdownHandle);
+    /// true if it started one now.
+    fn poll_shutdown_signal(&mut self, cx: &mut Context<'_>) -> bool {
         if self.transport.hard_close {
-            return;
+            return false;
         }
         let requested = self.shutdown.poll_requested(cx);
         if self.shutdown.is_aborted() {
             self.abrupt_shutdown(pullhttp_proto::h2::ErrorCode::NO_ERROR);
+            true
         } else if requested && !self.shutdown_seen {
-            self.shutdown_seen = true;
-            self.core.graceful_shutdown(super::now());
+            self.graceful_shutdown();
+            true
+        } else {
+            false
         }
     }
 }
