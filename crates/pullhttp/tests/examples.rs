@@ -1,52 +1,16 @@
 //! Runs the examples as real processes on ports the test picks, talks to them with real
 //! clients, and stops them by PID.
 
-use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+mod common;
+
+use std::io::BufRead;
+use std::process::Command;
+
+use common::{Stop, start};
 
 use bytes::Bytes;
 use http::Request;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-/// The example's executable (cargo builds examples along with the tests).
-fn example(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("test binary path");
-    let dir = exe
-        .parent()
-        .and_then(|d| d.parent())
-        .expect("target/<profile>");
-    let path = dir.join("examples").join(name);
-    assert!(path.exists(), "example not built: {}", path.display());
-    path
-}
-
-/// Starts an example on 127.0.0.1:0 and returns it with the address it printed.
-fn start(name: &str) -> (Child, String, BufReader<std::process::ChildStdout>) {
-    let mut child = Command::new(example(name))
-        .arg("127.0.0.1:0")
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("example starts");
-    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
-    let mut line = String::new();
-    out.read_line(&mut line).expect("first line");
-    let addr = line
-        .trim()
-        .strip_prefix("listening on ")
-        .expect("listening line")
-        .to_string();
-    (child, addr, out)
-}
-
-struct Stop(Child);
-
-impl Drop for Stop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 #[tokio::test]
 async fn h2_server_example_answers_200_and_prints_the_request() {

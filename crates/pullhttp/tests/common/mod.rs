@@ -1,6 +1,10 @@
 //! Helpers shared by the driver's test files.
 #![allow(dead_code, reason = "each test file uses its own part of the helpers")]
 
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
 use bytes::Bytes;
 use http::Request;
 
@@ -38,4 +42,52 @@ pub(crate) async fn h2_post(client: &mut h2::client::SendRequest<Bytes>, data: V
         out.extend_from_slice(&chunk);
     }
     out
+}
+
+/// The example's executable (cargo builds examples along with the tests).
+pub(crate) fn example(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    let dir = exe
+        .parent()
+        .and_then(|d| d.parent())
+        .expect("target/<profile>");
+    let path = dir.join("examples").join(name);
+    assert!(path.exists(), "example not built: {}", path.display());
+    path
+}
+
+/// Starts an example on 127.0.0.1:0 and returns it with the address it printed.
+pub(crate) fn start(name: &str) -> (Child, String, BufReader<std::process::ChildStdout>) {
+    start_with(name, &[])
+}
+
+/// Like [`start`], with more arguments after the address.
+pub(crate) fn start_with(
+    name: &str,
+    args: &[&str],
+) -> (Child, String, BufReader<std::process::ChildStdout>) {
+    let mut child = Command::new(example(name))
+        .arg("127.0.0.1:0")
+        .args(args)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("example starts");
+    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut line = String::new();
+    out.read_line(&mut line).expect("first line");
+    let addr = line
+        .trim()
+        .strip_prefix("listening on ")
+        .expect("listening line")
+        .to_string();
+    (child, addr, out)
+}
+
+pub(crate) struct Stop(pub(crate) Child);
+
+impl Drop for Stop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
