@@ -79,16 +79,29 @@ impl Responder {
     }
 
     /// Sends a whole response, pumping its body (data, then trailers) through the send
-    /// buffer, and waits until it has been written and flushed. Runs in the caller's task:
+    /// buffer, and waits until it has been written and flushed. A body whose size hint is
+    /// exact gets a `Content-Length` unless the response has one. Runs in the caller's task:
     /// nothing is spawned. A body error resets the stream (INTERNAL_ERROR) and is returned.
     pub async fn send_response_with<B>(&mut self, response: Response<B>) -> Result<(), Error>
     where
         B: http_body::Body,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
-        let (head, body) = response.into_parts();
+        let (mut head, body) = response.into_parts();
         let mut body = pin!(body);
         let end = body.is_end_stream();
+        // A body of known length is framed by it (HTTP/1.1: no chunked encoding).
+        let no_body_status = head.status == StatusCode::NO_CONTENT
+            || head.status == StatusCode::NOT_MODIFIED
+            || head.status.is_informational();
+        if let (Some(n), false, false) = (
+            body.size_hint().exact(),
+            no_body_status,
+            head.headers.contains_key(http::header::CONTENT_LENGTH),
+        ) {
+            head.headers
+                .insert(http::header::CONTENT_LENGTH, http::HeaderValue::from(n));
+        }
         let mut send = self.send_response(Response::from_parts(head, ()), end)?;
         if end {
             return send.finished().await;
