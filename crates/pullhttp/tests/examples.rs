@@ -4,7 +4,6 @@
 mod common;
 
 use std::io::BufRead;
-use std::process::Command;
 
 use common::{Stop, start};
 
@@ -96,18 +95,7 @@ async fn pull_server_example_serves_both_versions_upgrades_and_shuts_down_on_sig
     assert!(got.starts_with(b"HTTP/1.1 101 Switching Protocols\r\n"));
     drop((up, tcp, client, body));
     // Ctrl-C: graceful shutdown, then a clean exit.
-    let pid = stop.0.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-INT", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let status = stop.0.wait().unwrap();
-    assert!(status.success(), "{status:?}");
-    let mut rest = String::new();
-    std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
+    let rest = common::interrupt(&mut stop, &mut out);
     assert!(
         rest.contains("shutting down") && rest.contains("bye"),
         "{rest}"

@@ -5,8 +5,7 @@
 
 mod common;
 
-use std::io::{BufRead, Read};
-use std::process::Command;
+use std::io::BufRead;
 
 use bytes::Bytes;
 use common::{Stop, start, start_with};
@@ -84,18 +83,7 @@ async fn h2_handles_example_pushes_streams_sends_trailers_and_shuts_down_on_sigi
     let echoed = common::h2_post(&mut client, b"echo me".to_vec()).await;
     assert_eq!(echoed, b"echo me");
     // Ctrl-C: the open connection gets its GOAWAY, closes, and the server exits.
-    let pid = stop.0.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-INT", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let status = stop.0.wait().unwrap();
-    assert!(status.success(), "{status:?}");
-    let mut rest = String::new();
-    out.read_to_string(&mut rest).unwrap();
+    let rest = common::interrupt(&mut stop, &mut out);
     assert!(rest.contains("shutdown: 1 graceful, 0 forced"), "{rest}");
     drop(client);
 }

@@ -6,7 +6,7 @@
 use std::future::{Future, poll_fn};
 use std::pin::{Pin, pin};
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 use bytes::{Buf, Bytes};
 use http::{HeaderMap, Request, Response, StatusCode};
@@ -14,12 +14,28 @@ use pullhttp_proto::RequestKey;
 use pullhttp_proto::h2::{ErrorCode, StreamId};
 
 use super::Tunnel;
-use super::mailbox::{Mailbox, Op, SEND_HIGH_WATER, TunnelKind};
+use super::mailbox::{Mailbox, Op, SEND_HIGH_WATER, Slot, TunnelKind};
 use super::recv_body::RecvBody;
 use crate::error::{Error, Kind};
 
 pub(super) fn reset_error(code: ErrorCode) -> Error {
     Error::with(Kind::StreamReset, format!("stream reset with {code}"))
+}
+
+/// Asks the driver to reset `key` (a closed mailbox means the stream is gone anyway).
+fn send_reset(mailbox: &Mailbox, key: RequestKey, code: ErrorCode) {
+    let _ = mailbox.push(Op::Reset { key, code });
+}
+
+/// Waits for `key`'s reset, parking with `park`.
+fn poll_reset(
+    mailbox: &Mailbox,
+    key: RequestKey,
+    cx: &mut Context<'_>,
+    what: &str,
+    park: impl FnOnce(&mut Slot, Waker),
+) -> Poll<Result<ErrorCode, Error>> {
+    mailbox.poll_slot(key, cx, what, |s| s.reset, park)
 }
 
 /// Answers one request: the response head, informational responses, push promises, a
@@ -170,22 +186,15 @@ impl Responder {
 
     /// Resets the stream (HTTP/2) or closes the connection (HTTP/1).
     pub fn send_reset(&mut self, code: ErrorCode) {
-        let _ = self.mailbox.push(Op::Reset {
-            key: self.key,
-            code,
-        });
+        send_reset(&self.mailbox, self.key, code);
     }
 
     /// Resolves when the stream is reset (by the peer, or because the connection ended),
     /// with its code.
     pub fn poll_reset(&mut self, cx: &mut Context<'_>) -> Poll<Result<ErrorCode, Error>> {
-        self.mailbox.poll_slot(
-            self.key,
-            cx,
-            "Responder",
-            |s| s.reset,
-            |s, w| s.responder_waker = Some(w),
-        )
+        poll_reset(&self.mailbox, self.key, cx, "Responder", |s, w| {
+            s.responder_waker = Some(w);
+        })
     }
 
     /// The stream was reset: its code.
@@ -363,21 +372,14 @@ impl SendBody {
 
     /// Resets the stream.
     pub fn send_reset(&mut self, code: ErrorCode) {
-        let _ = self.mailbox.push(Op::Reset {
-            key: self.key,
-            code,
-        });
+        send_reset(&self.mailbox, self.key, code);
     }
 
     /// Resolves when the stream is reset, with its code.
     pub fn poll_reset(&mut self, cx: &mut Context<'_>) -> Poll<Result<ErrorCode, Error>> {
-        self.mailbox.poll_slot(
-            self.key,
-            cx,
-            "SendBody",
-            |s| s.reset,
-            |s, w| s.send_waker = Some(w),
-        )
+        poll_reset(&self.mailbox, self.key, cx, "SendBody", |s, w| {
+            s.send_waker = Some(w);
+        })
     }
 
     /// Octets handed to the driver and not yet taken by the connection.

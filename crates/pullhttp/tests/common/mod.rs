@@ -91,3 +91,20 @@ impl Drop for Stop {
         let _ = self.0.wait();
     }
 }
+
+/// Sends SIGINT to an example, waits for a clean exit, and returns the rest of its output.
+pub(crate) fn interrupt(stop: &mut Stop, out: &mut BufReader<std::process::ChildStdout>) -> String {
+    let pid = stop.0.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = stop.0.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    let mut rest = String::new();
+    std::io::Read::read_to_string(out, &mut rest).unwrap();
+    rest
+}
