@@ -138,3 +138,29 @@ async fn handles_fail_with_driver_gone_instead_of_hanging() {
     let err = recv.data().await.unwrap().unwrap_err();
     assert!(err.is_driver_gone(), "{err}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_handle_waiting_on_an_undriven_connection_warns_in_debug_builds() {
+    let (a, b) = tokio::io::duplex(1 << 16);
+    let mut acceptor = server::acceptor(b);
+    let (mut client, conn) = h2::client::handshake(a).await.unwrap();
+    tokio::spawn(conn);
+    let (_response, _send) = client
+        .send_request(Request::post("http://x/").body(()).unwrap(), false)
+        .unwrap();
+    let (req, _responder) = acceptor.accept().await.unwrap().unwrap();
+    // The body never comes while nobody polls the acceptor.
+    let waiting = tokio::spawn(async move { req.into_body().data().await.is_some() });
+    tokio::time::sleep(std::time::Duration::from_secs(11)).await;
+    let warnings = acceptor.stall_warnings();
+    if cfg!(debug_assertions) {
+        assert!(warnings >= 1, "{warnings} warnings");
+    } else {
+        assert_eq!(warnings, 0);
+    }
+    drop(acceptor);
+    assert!(
+        waiting.await.unwrap(),
+        "the body reports DriverGone once the acceptor is dropped"
+    );
+}

@@ -87,6 +87,12 @@ impl<IO> Acceptor<IO> {
             .unwrap_or_default()
     }
 
+    /// Debug builds: how many times a handle of this connection warned that it waited while
+    /// nobody drove the connection (always 0 in release builds).
+    pub fn stall_warnings(&self) -> usize {
+        self.mailbox.stall_warnings()
+    }
+
     /// Streams whose handles or state are still held (for tests of memory bounds).
     pub fn live_streams(&self) -> usize {
         self.mailbox.slots()
@@ -540,7 +546,7 @@ impl PingPong {
             }
             slot.waker = Some(cx.waker().clone());
             drop(state);
-            self.mailbox.check_stall("PingPong");
+            self.mailbox.check_stall("PingPong", cx);
             Poll::Pending
         })
         .await?;

@@ -18,12 +18,15 @@
 //! - When the driver is dropped it marks the mailbox `gone` and wakes every waiting handle;
 //!   every later operation fails with `DriverGone` instead of waiting forever.
 //! - Debug builds: a handle that waits more than [`STALL_WARNING`] while the driver has not
-//!   taken any op logs a warning naming the likely cause (nobody drives the connection).
+//!   taken any op logs a warning naming the likely cause (nobody drives the connection). A
+//!   timer per connection, polled by parking handles, wakes one of them to check.
 
 use std::collections::{HashMap, VecDeque};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::{HeaderMap, request, response};
@@ -154,7 +157,8 @@ pub(crate) struct State {
     ops: VecDeque<Op>,
     driver: Option<Waker>,
     /// When the driver last took ops (for the stall warning).
-    last_drive: Option<Instant>,
+    last_drive: Option<tokio::time::Instant>,
+    stall_warnings: usize,
     pub(crate) gone: bool,
     pub(crate) slots: HashMap<RequestKey, Slot>,
     /// Application PINGs in flight, by payload.
@@ -165,6 +169,8 @@ pub(crate) struct State {
 #[derive(Debug, Default)]
 pub(crate) struct Mailbox {
     state: Mutex<State>,
+    /// Debug builds: wakes a waiting handle to check for a stall (see `check_stall`).
+    stall_timer: Mutex<Option<Pin<Box<tokio::time::Sleep>>>>,
 }
 
 impl Mailbox {
@@ -195,7 +201,7 @@ impl Mailbox {
     /// Driver: takes every queued op; with none, registers `waker` under the same lock.
     pub(crate) fn take_ops(&self, waker: &Waker) -> VecDeque<Op> {
         let mut state = self.lock();
-        state.last_drive = Some(Instant::now());
+        state.last_drive = Some(tokio::time::Instant::now());
         if state.ops.is_empty() {
             if !state.driver.as_ref().is_some_and(|w| w.will_wake(waker)) {
                 state.driver = Some(waker.clone());
@@ -304,7 +310,7 @@ impl Mailbox {
         }
         park(slot, cx.waker().clone());
         drop(state);
-        self.check_stall(what);
+        self.check_stall(what, cx);
         Poll::Pending
     }
 
@@ -313,20 +319,39 @@ impl Mailbox {
         self.lock().slots.len()
     }
 
-    /// Debug builds: warns when a handle waits while nobody drives the connection.
-    pub(crate) fn check_stall(&self, what: &str) {
+    /// Debug builds: a handle parks; if it is still waiting [`STALL_WARNING`] later while
+    /// the driver has taken no op meanwhile, print a warning naming the likely cause. One
+    /// timer per connection wakes the handle that parked last, which then checks again.
+    pub(crate) fn check_stall(&self, what: &str, cx: &mut Context<'_>) {
         if !cfg!(debug_assertions) {
             return;
         }
-        let state = self.lock();
-        if let Some(last) = state.last_drive {
-            if last.elapsed() > STALL_WARNING {
-                eprintln!(
-                    "pullhttp: a {what} has waited {:?} while nobody drove its connection; \
-                     poll the Acceptor (accept, closed or drive_while) from some task",
-                    last.elapsed()
-                );
-            }
+        let mut timer = self
+            .stall_timer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let timer = timer.get_or_insert_with(|| Box::pin(tokio::time::sleep(STALL_WARNING)));
+        if timer.as_mut().poll(cx).is_pending() {
+            return;
         }
+        let now = tokio::time::Instant::now();
+        timer.as_mut().reset(now + STALL_WARNING);
+        let _ = timer.as_mut().poll(cx);
+        let mut state = self.lock();
+        let idle = state.last_drive.map(|last| now - last);
+        if idle.is_none_or(|idle| idle >= STALL_WARNING) {
+            state.stall_warnings += 1;
+            drop(state);
+            eprintln!(
+                "pullhttp: a {what} has waited while nobody drove its connection for {}; \
+                 poll the Acceptor (accept, closed or drive_while) from some task",
+                idle.map_or_else(|| "ever".to_owned(), |d| format!("{d:?}"))
+            );
+        }
+    }
+
+    /// Stall warnings printed so far (debug builds).
+    pub(crate) fn stall_warnings(&self) -> usize {
+        self.lock().stall_warnings
     }
 }
