@@ -13,6 +13,7 @@ use pullhttp_proto::h2::ErrorCode;
 use pullhttp_proto::{RequestKey, h1, h2};
 
 use super::Event;
+use crate::driver::{Protocol, Step};
 use crate::error::{Error, Kind};
 
 /// The protocol state of one connection.
@@ -138,7 +139,11 @@ impl Core {
     /// here, except PING acknowledgements, which the keep-alive watches. A body-less
     /// `Upgrade: h2c` request switches the connection to HTTP/2 here (when `h2c` allows):
     /// the 101 goes to `preamble`, and the request comes back as HTTP/2 stream 1.
-    pub(crate) fn next_event(&mut self, h2c: Option<&h2::Config>, preamble: &mut BytesMut) -> Step {
+    pub(crate) fn next_event(
+        &mut self,
+        h2c: Option<&h2::Config>,
+        preamble: &mut BytesMut,
+    ) -> Step<Event> {
         loop {
             let mapped = match self {
                 Core::Detect(_) => return Step::Idle,
@@ -196,7 +201,7 @@ impl Core {
         c.send_response(key, &switching, false)?;
         c.write_output(preamble);
         let leftover = c.take_upgraded();
-        let now = super::now();
+        let now = crate::driver::now();
         let (mut h2, _) =
             h2::Connection::upgrade_from_http1(config, head, settings.as_bytes(), now)
                 .map_err(|e| Error::with(Kind::Protocol, e))?;
@@ -345,22 +350,6 @@ impl Core {
     }
 }
 
-/// What the core has for the pump.
-#[expect(
-    clippy::large_enum_variant,
-    reason = "moved once per event, never stored"
-)]
-pub(crate) enum Step {
-    /// Nothing now.
-    Idle,
-    /// An event for the application.
-    Event(Event),
-    /// The answer to a PING (the keep-alive's or the application's).
-    PingAck([u8; 8]),
-    /// The connection ended (with an error, or cleanly).
-    Closed(Option<Error>),
-}
-
 #[expect(
     clippy::large_enum_variant,
     reason = "moved once per event, never stored"
@@ -441,5 +430,100 @@ fn map_h2(e: h2::Event) -> Mapped {
         }
         h2::Event::Closed { error } => Mapped::Closed(error.map(Error::from)),
         _ => Mapped::Internal,
+    }
+}
+
+/// The server's protocol for the shared driver: detection, then a core, with the
+/// configurations detection and h2c need and the detection deadline.
+#[derive(Debug)]
+pub(crate) struct ServerProtocol {
+    pub(crate) core: Core,
+    pub(crate) h1: h1::Config,
+    pub(crate) h2: h2::Config,
+    /// Accept `Upgrade: h2c`.
+    pub(crate) h2c: bool,
+    pub(crate) detect_deadline: Option<Instant>,
+}
+
+impl ServerProtocol {
+    fn detecting(&self) -> bool {
+        matches!(self.core, Core::Detect(_))
+    }
+}
+
+impl Protocol for ServerProtocol {
+    type Event = Event;
+
+    fn next_step(&mut self, preamble: &mut BytesMut) -> Step<Event> {
+        let h2c = self.h2c.then_some(&self.h2);
+        self.core.next_event(h2c, preamble)
+    }
+
+    fn pong(payload: [u8; 8]) -> Event {
+        Event::Pong { payload }
+    }
+
+    fn handle_input(&mut self, data: &[u8], now: Instant) {
+        self.core.handle_input(data, now, &self.h1, &self.h2);
+    }
+
+    fn handle_eof(&mut self, now: Instant) -> bool {
+        // Nothing (or too little to tell) before EOF: an idle connection that went away.
+        let detecting = self.detecting();
+        self.core.handle_eof(now);
+        detecting
+    }
+
+    fn handle_timeout(&mut self, now: Instant) -> Result<(), Error> {
+        if self.detecting() && self.detect_deadline.is_some_and(|d| d <= now) {
+            return Err(Error::new(Kind::Timeout));
+        }
+        self.core.handle_timeout(now);
+        Ok(())
+    }
+
+    fn next_deadline(&self) -> Option<Instant> {
+        let detect = self.detect_deadline.filter(|_| self.detecting());
+        [self.core.next_deadline(), detect]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    fn wants_read(&self) -> bool {
+        self.core.wants_read()
+    }
+
+    fn is_closed(&self) -> bool {
+        self.core.is_closed()
+    }
+
+    fn output<'a>(&'a mut self, slices: &mut Vec<std::io::IoSlice<'a>>, max: usize) {
+        self.core.output(slices, max);
+    }
+
+    fn advance_written(&mut self, n: usize) {
+        self.core.advance_written(n);
+    }
+
+    fn on_flushed(&mut self) {
+        self.core.on_flushed();
+    }
+
+    fn graceful_shutdown(&mut self, now: Instant) -> bool {
+        if self.detecting() {
+            // No request has begun: an idle connection, closed at once.
+            return true;
+        }
+        self.core.graceful_shutdown(now);
+        false
+    }
+
+    fn abrupt_shutdown(&mut self, code: ErrorCode) {
+        self.core.abrupt_shutdown(code);
+    }
+
+    fn ping(&mut self, payload: [u8; 8]) -> Result<(), Error> {
+        self.core.ping(payload)
     }
 }

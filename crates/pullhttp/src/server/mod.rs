@@ -16,9 +16,7 @@
 
 mod core;
 mod handles;
-mod keepalive;
 mod mailbox;
-mod pump;
 mod recv_body;
 mod respond;
 pub mod split;
@@ -26,9 +24,8 @@ mod tunnel;
 
 use std::collections::{HashSet, VecDeque};
 use std::future::poll_fn;
-use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use http::{HeaderMap, Request, request, response};
@@ -36,9 +33,8 @@ use pullhttp_proto::h2::ErrorCode;
 use pullhttp_proto::{RequestKey, h1, h2};
 use tokio::io::{AsyncRead, AsyncWrite};
 
-use self::core::Core;
-use self::keepalive::KeepAlive;
-use self::pump::Pumped;
+use self::core::{Core, ServerProtocol};
+use crate::driver::{Driver, Pumped, now};
 use crate::error::{Error, Kind};
 use crate::shutdown::ShutdownHandle;
 use crate::upgrade::Upgraded;
@@ -48,11 +44,6 @@ pub use pullhttp_proto::h1::Upgrade;
 pub use recv_body::{FlowControl, RecvBody};
 pub use respond::{Finished, Responder, SendBody};
 pub use tunnel::Tunnel;
-
-/// The current time as the cores want it (tokio's clock, so paused time works in tests).
-fn now() -> Instant {
-    tokio::time::Instant::now().into_std()
-}
 
 /// Which protocol a connection speaks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -289,33 +280,15 @@ impl Builder {
             Version::Http1 => Core::H1(Box::new(h1::Connection::new(self.h1.clone(), now))),
             Version::Http2 => Core::H2(Box::new(h2::Connection::new(h2.clone(), now))),
         };
-        Connection {
-            io,
+        let proto = ServerProtocol {
             core,
-            configs: Configs {
-                h1: self.h1.clone(),
-                h2,
-                h2c: self.h2c,
-            },
-            transport: Transport {
-                scratch: vec![0; 16 << 10].into_boxed_slice(),
-                timer: Box::pin(tokio::time::sleep_until(tokio::time::Instant::from_std(
-                    now,
-                ))),
-                needs_flush: false,
-                read_closed: false,
-                write_closed: false,
-                preamble: BytesMut::new(),
-                linger_left: 0,
-                hard_close: false,
-            },
-            ended: false,
-            failed: None,
-            closing: None,
+            h1: self.h1.clone(),
+            h2,
+            h2c: self.h2c,
             detect_deadline: (self.version == Version::Auto).then(|| now + self.detect_timeout),
-            keepalive: KeepAlive::new(self.keep_alive_ping, now),
-            shutdown: ShutdownHandle::default(),
-            shutdown_seen: false,
+        };
+        Connection {
+            driver: Driver::new(io, proto, self.keep_alive_ping),
             stash: VecDeque::new(),
             admission: Admission {
                 credits: self.request_credits,
@@ -331,7 +304,6 @@ impl Builder {
                 buffered: 0,
                 max_buffered: self.max_buffered_body,
             },
-            stats: Stats::default(),
         }
     }
 }
@@ -348,47 +320,11 @@ pub fn handshake<IO: AsyncRead + AsyncWrite + Unpin>(io: IO) -> Connection<IO> {
 
 /// A server connection: the one owner of the transport, the protocol core and the timer.
 pub struct Connection<IO> {
-    io: IO,
-    core: Core,
-    configs: Configs,
-    transport: Transport,
-    ended: bool,
-    failed: Option<Error>,
-    /// The core ended; its last output is being written, then this is returned.
-    closing: Option<Option<Error>>,
-    detect_deadline: Option<Instant>,
-    keepalive: KeepAlive,
-    shutdown: ShutdownHandle,
-    shutdown_seen: bool,
+    driver: Driver<IO, ServerProtocol>,
     /// Events taken from the core while a helper waited for another.
     stash: VecDeque<Event>,
     admission: Admission,
     bodies: Bodies,
-    stats: Stats,
-}
-
-/// The cores' configurations, for detection and h2c upgrades.
-#[derive(Debug)]
-struct Configs {
-    h1: h1::Config,
-    h2: h2::Config,
-    /// Accept `Upgrade: h2c`.
-    h2c: bool,
-}
-
-/// Transport-side state of the pump.
-struct Transport {
-    scratch: Box<[u8]>,
-    timer: Pin<Box<tokio::time::Sleep>>,
-    needs_flush: bool,
-    read_closed: bool,
-    write_closed: bool,
-    /// Octets to write before the core's output (an h2c upgrade's 101).
-    preamble: BytesMut,
-    /// Input still to discard while closing (see `poll_close`).
-    linger_left: usize,
-    /// Abrupt shutdown: close without waiting for output or the peer.
-    hard_close: bool,
 }
 
 /// Request admission: credits and the pending-accept queue.
@@ -423,7 +359,7 @@ impl<IO> std::fmt::Debug for Connection<IO> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("server::Connection")
             .field("version", &self.version())
-            .field("stats", &self.stats)
+            .field("stats", &self.stats())
             .finish_non_exhaustive()
     }
 }
@@ -431,7 +367,7 @@ impl<IO> std::fmt::Debug for Connection<IO> {
 impl<IO> Connection<IO> {
     /// The protocol in use (`None` while it is being detected).
     pub fn version(&self) -> Option<http::Version> {
-        match self.core {
+        match self.driver.proto.core {
             Core::Detect(_) => None,
             Core::H1(_) => Some(http::Version::HTTP_11),
             Core::H2(_) => Some(http::Version::HTTP_2),
@@ -440,22 +376,25 @@ impl<IO> Connection<IO> {
 
     /// A handle to shut this connection down gracefully from any task.
     pub fn shutdown_handle(&self) -> ShutdownHandle {
-        self.shutdown.clone()
+        self.driver.shutdown.clone()
     }
 
     /// Counters.
     pub fn stats(&self) -> Stats {
+        let core = &self.driver.proto.core;
         Stats {
-            open_streams: self.core.open_streams(),
+            bytes_in: self.driver.bytes_in,
+            bytes_out: self.driver.bytes_out,
+            open_streams: core.open_streams(),
             pending_accepts: self.admission.pending_accepts.len(),
-            buffered_in: self.core.input_buffered(),
+            buffered_in: core.input_buffered(),
             buffered_body: self.bodies.buffered,
-            ..self.stats
         }
     }
 
     fn body_paused(&self) -> bool {
-        matches!(self.core, Core::H1(_)) && self.bodies.buffered > self.bodies.max_buffered
+        matches!(self.driver.proto.core, Core::H1(_))
+            && self.bodies.buffered > self.bodies.max_buffered
     }
 }
 
@@ -487,7 +426,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
                     return Poll::Ready(Ok(Some(first)));
                 }
             }
-            let event = match self.poll_pump(cx) {
+            let paused = self.body_paused();
+            let event = match self.driver.poll_pump(cx, paused) {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
                 Poll::Ready(Ok(Pumped::End)) => return Poll::Ready(Ok(None)),
@@ -545,7 +485,11 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
                     let key = *key;
                     if self.admission.pending_accepts.len() >= self.admission.max_pending_accepts {
                         // No room to wait: refuse (HTTP/2), safe for the client to retry.
-                        let _ = self.core.reset(key, ErrorCode::REFUSED_STREAM, now());
+                        let _ = self
+                            .driver
+                            .proto
+                            .core
+                            .reset(key, ErrorCode::REFUSED_STREAM, now());
                         self.admission.refused.insert(key);
                         continue;
                     }
@@ -569,7 +513,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
         if let Event::Data { key, data, .. } = &event {
             self.bodies.buffered = self.bodies.buffered.saturating_sub(data.len());
             if !self.bodies.manual_release {
-                self.core.release(*key, data.len());
+                self.driver.proto.core.release(*key, data.len());
             }
         }
         if let Event::Sent { key } | Event::Reset { key, .. } = &event {
@@ -620,7 +564,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
     /// Continue first if the client waits for it.
     pub async fn recv_data(&mut self, key: RequestKey) -> Result<Option<Bytes>, Error> {
         if self.bodies.expecting.remove(&key) {
-            self.core.send_continue(key)?;
+            self.driver.proto.core.send_continue(key)?;
         }
         let is_body = |e: &Event| matches!(e, Event::Data { key: k, .. } | Event::Trailers { key: k, .. } | Event::Reset { key: k, .. } if *k == key);
         let stashed = self.stash.iter().any(is_body);
@@ -667,7 +611,11 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
         end_stream: bool,
     ) -> Result<(), Error> {
         loop {
-            let n = self.core.send_data(key, data.clone(), end_stream)?;
+            let n = self
+                .driver
+                .proto
+                .core
+                .send_data(key, data.clone(), end_stream)?;
             if n == data.len() {
                 return Ok(());
             }
@@ -703,13 +651,13 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
     /// transport and the octets received past the boundary. No task is spawned.
     pub async fn into_upgraded(mut self, key: RequestKey) -> Result<Upgraded<IO>, Error> {
         let _ = key;
-        poll_fn(|cx| match self.poll_write(cx) {
+        poll_fn(|cx| match self.driver.poll_write(cx) {
             Err(e) => Poll::Ready(Err(e)),
             Ok((Poll::Ready(()), _)) => Poll::Ready(Ok(())),
             Ok((Poll::Pending, _)) => Poll::Pending,
         })
         .await?;
-        let read_buf = match &mut self.core {
+        let read_buf = match &mut self.driver.proto.core {
             Core::H1(c) => c.take_upgraded(),
             _ => {
                 return Err(Error::with(
@@ -719,7 +667,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
             }
         };
         Ok(Upgraded {
-            io: self.io,
+            io: self.driver.io,
             read_buf,
         })
     }
@@ -734,7 +682,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
         end_stream: bool,
     ) -> Result<(), Error> {
         self.bodies.expecting.remove(&key);
-        self.core.send_response(key, head, end_stream)
+        self.driver.proto.core.send_response(key, head, end_stream)
     }
 
     /// Sends an informational (1xx) response.
@@ -743,13 +691,13 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
         key: RequestKey,
         head: &response::Parts,
     ) -> Result<(), Error> {
-        self.core.send_informational(key, head)
+        self.driver.proto.core.send_informational(key, head)
     }
 
     /// HTTP/1.1: answers `Expect: 100-continue`.
     pub fn send_continue(&mut self, key: RequestKey) -> Result<(), Error> {
         self.bodies.expecting.remove(&key);
-        self.core.send_continue(key)
+        self.driver.proto.core.send_continue(key)
     }
 
     /// Queues body data; returns how much was accepted (the rest: retry after
@@ -760,34 +708,34 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
         data: Bytes,
         end_stream: bool,
     ) -> Result<usize, Error> {
-        self.core.send_data(key, data, end_stream)
+        self.driver.proto.core.send_data(key, data, end_stream)
     }
 
     /// Ends the response with trailers.
     pub fn send_trailers(&mut self, key: RequestKey, trailers: HeaderMap) -> Result<(), Error> {
-        self.core.send_trailers(key, trailers)
+        self.driver.proto.core.send_trailers(key, trailers)
     }
 
     /// Abandons an exchange: HTTP/2 RST_STREAM(CANCEL); HTTP/1 closes the connection.
     pub fn reset(&mut self, key: RequestKey) -> Result<(), Error> {
-        self.core.reset(key, ErrorCode::CANCEL, now())
+        self.driver.proto.core.reset(key, ErrorCode::CANCEL, now())
     }
 
     /// Like [`reset`](Self::reset), with an HTTP/2 error code.
     pub fn reset_with(&mut self, key: RequestKey, code: ErrorCode) -> Result<(), Error> {
-        self.core.reset(key, code, now())
+        self.driver.proto.core.reset(key, code, now())
     }
 
     /// HTTP/2 with [`Builder::manual_release`]: `n` octets of the request body of `key` were
     /// consumed and may be credited back to the client.
     pub fn release_capacity(&mut self, key: RequestKey, n: usize) {
-        self.core.release(key, n);
+        self.driver.proto.core.release(key, n);
     }
 
     /// Sends a PING with an opaque payload; its acknowledgement comes back as
     /// [`Event::Pong`]. HTTP/2 only (a `Misuse` error on HTTP/1).
     pub fn ping(&mut self, payload: [u8; 8]) -> Result<(), Error> {
-        self.core.ping(payload)
+        self.driver.proto.core.ping(payload)
     }
 
     /// HTTP/2: promises a pushed response to `request` (a body-less `GET` or `HEAD` with an
@@ -798,16 +746,14 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
         parent: RequestKey,
         request: &request::Parts,
     ) -> Result<RequestKey, Error> {
-        self.core.push_promise(parent, request)
+        self.driver.proto.core.push_promise(parent, request)
     }
 
     /// Ends the connection now: HTTP/2 GOAWAY with `code` and every open stream reset;
     /// HTTP/1 closes, cutting short an exchange in progress. Output that the transport does
     /// not take at once is dropped: a peer that stopped reading cannot delay the close.
     pub fn abrupt_shutdown(&mut self, code: ErrorCode) {
-        self.shutdown_seen = true;
-        self.transport.hard_close = true;
-        self.core.abrupt_shutdown(code);
+        self.driver.abrupt_shutdown(code);
     }
 
     /// Grants `n` more request credits (see [`Builder::request_credits`]).
@@ -819,13 +765,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
 
     /// Starts a graceful shutdown of this connection.
     pub fn graceful_shutdown(&mut self) {
-        self.shutdown_seen = true;
-        if matches!(self.core, Core::Detect(_)) {
-            // No request has begun: an idle connection, closed at once.
-            self.closing.get_or_insert(None);
-        } else {
-            self.core.graceful_shutdown(now());
-        }
+        self.driver.graceful_shutdown();
     }
 }
 

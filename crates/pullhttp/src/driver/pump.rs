@@ -3,7 +3,7 @@
 //! in as few writes as the transport allows), flushes, reads, and runs the one timer, doing
 //! at most `WORK_BUDGET` steps before yielding.
 //!
-//! Cancel safety: every piece of state lives in the [`Connection`]; a dropped `next_event`
+//! Cancel safety: every piece of state lives in the [`Driver`]; a dropped `next_event`
 //! future loses nothing. Only this module does IO.
 
 use std::future::Future;
@@ -13,8 +13,7 @@ use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-use super::core::{Core, Step};
-use super::{Connection, Event};
+use super::{Driver, Protocol, Step};
 use crate::error::{Error, Kind};
 
 /// Reads, writes and timer firings per poll before yielding to other tasks.
@@ -30,36 +29,32 @@ const LINGER_TIME: std::time::Duration = std::time::Duration::from_secs(1);
 const LINGER_BYTES: usize = 64 << 10;
 
 /// What one core step produced.
-#[expect(
-    clippy::large_enum_variant,
-    reason = "moved once per event, never stored"
-)]
-pub(super) enum Pumped {
-    Event(Event),
+pub(crate) enum Pumped<E> {
+    Event(E),
     /// The connection is over (cleanly).
     End,
 }
 
-impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
-    /// Polls the connection until the core has an event (or the connection ends).
-    pub(super) fn poll_pump(&mut self, cx: &mut Context<'_>) -> Poll<Result<Pumped, Error>> {
-        if let Some(error) = self.failed.take() {
-            self.ended = true;
-            return Poll::Ready(Err(error));
-        }
+impl<IO: AsyncRead + AsyncWrite + Unpin, P: Protocol> Driver<IO, P> {
+    /// Polls the connection until the protocol has an event (or the connection ends).
+    /// `read_paused`: the application holds too much unread input; do not read now.
+    pub(crate) fn poll_pump(
+        &mut self,
+        cx: &mut Context<'_>,
+        read_paused: bool,
+    ) -> Poll<Result<Pumped<P::Event>, Error>> {
         if self.ended {
             return Poll::Ready(Ok(Pumped::End));
         }
         for _ in 0..WORK_BUDGET {
-            let h2c = self.configs.h2c.then_some(&self.configs.h2);
-            match self.core.next_event(h2c, &mut self.transport.preamble) {
+            match self.proto.next_step(&mut self.transport.preamble) {
                 Step::Event(event) => return Poll::Ready(Ok(Pumped::Event(event))),
                 Step::PingAck(super::keepalive::PAYLOAD) => {
                     self.keepalive.acked();
                     continue;
                 }
                 Step::PingAck(payload) => {
-                    return Poll::Ready(Ok(Pumped::Event(Event::Pong { payload })));
+                    return Poll::Ready(Ok(Pumped::Event(P::pong(payload))));
                 }
                 Step::Closed(error) => {
                     // The core's last words (a GOAWAY, an error response) go out first.
@@ -75,7 +70,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
                 self.ended = true;
                 return Poll::Ready(error.map_or(Ok(Pumped::End), Err));
             }
-            if self.core.is_closed() {
+            if self.proto.is_closed() {
                 self.closing = Some(None);
                 continue;
             }
@@ -87,7 +82,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
                 // A flush may have made `Sent` events due: look again.
                 continue;
             }
-            if self.poll_read(cx)?.is_ready() {
+            if !read_paused && self.poll_read(cx)?.is_ready() {
                 continue;
             }
             if self.poll_timer(cx)?.is_ready() {
@@ -102,7 +97,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
 
     /// Writes queued output: `Ready` once everything is written and flushed, and whether
     /// anything was written or flushed.
-    pub(super) fn poll_write(&mut self, cx: &mut Context<'_>) -> Result<(Poll<()>, bool), Error> {
+    pub(crate) fn poll_write(&mut self, cx: &mut Context<'_>) -> Result<(Poll<()>, bool), Error> {
         match self.poll_write_inner(cx) {
             Err(e) if is_hang_up(&e) => {
                 // The peer hung up: nothing more can be written. Treat it as the end of input
@@ -110,7 +105,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
                 self.transport.write_closed = true;
                 if !self.transport.read_closed {
                     self.transport.read_closed = true;
-                    self.core.handle_eof(super::now());
+                    self.proto.handle_eof(super::now());
                 }
                 Ok((Poll::Ready(()), true))
             }
@@ -136,7 +131,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
                 }
                 Poll::Ready(Ok(n)) => {
                     let _ = self.transport.preamble.split_to(n);
-                    self.stats.bytes_out += n as u64;
+                    self.bytes_out += n as u64;
                     self.transport.needs_flush = true;
                     progress = true;
                 }
@@ -144,7 +139,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
         }
         loop {
             let mut slices: Vec<IoSlice<'_>> = Vec::with_capacity(MAX_SLICES);
-            self.core.output(&mut slices, MAX_SLICES);
+            self.proto.output(&mut slices, MAX_SLICES);
             if slices.is_empty() {
                 break;
             }
@@ -160,8 +155,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
                 Poll::Ready(Ok(n)) => n,
             };
             drop(slices);
-            self.stats.bytes_out += n as u64;
-            self.core.advance_written(n);
+            self.bytes_out += n as u64;
+            self.proto.advance_written(n);
             self.transport.needs_flush = true;
             progress = true;
         }
@@ -171,7 +166,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
                 Poll::Ready(Err(e)) => return Err(e.into()),
                 Poll::Ready(Ok(())) => {
                     self.transport.needs_flush = false;
-                    self.core.on_flushed();
+                    self.proto.on_flushed();
                     progress = true;
                 }
             }
@@ -229,7 +224,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
 
     /// Reads once if the core wants input; `Ready` if something was read (or EOF).
     fn poll_read(&mut self, cx: &mut Context<'_>) -> Result<Poll<()>, Error> {
-        if self.transport.read_closed || !self.core.wants_read() || self.body_paused() {
+        if self.transport.read_closed || !self.proto.wants_read() {
             return Ok(Poll::Pending);
         }
         let mut buf = ReadBuf::new(&mut self.transport.scratch[..]);
@@ -241,16 +236,14 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
                 let filled = buf.filled().len();
                 if filled == 0 {
                     self.transport.read_closed = true;
-                    if matches!(self.core, Core::Detect(_)) {
+                    if self.proto.handle_eof(now) {
                         self.ended = true;
                     }
-                    self.core.handle_eof(now);
                 } else {
-                    self.stats.bytes_in += filled as u64;
+                    self.bytes_in += filled as u64;
                     self.keepalive.activity(now);
-                    let (h1, h2) = (&self.configs.h1, &self.configs.h2);
-                    self.core
-                        .handle_input(&self.transport.scratch[..filled], now, h1, h2);
+                    self.proto
+                        .handle_input(&self.transport.scratch[..filled], now);
                 }
                 Ok(Poll::Ready(()))
             }
@@ -259,15 +252,10 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
 
     /// Arms the one timer for the nearest deadline; `Ready` if one fired.
     fn poll_timer(&mut self, cx: &mut Context<'_>) -> Result<Poll<()>, Error> {
-        let deadline = [
-            self.core.next_deadline(),
-            self.detect_deadline
-                .filter(|_| matches!(self.core, Core::Detect(_))),
-            self.keepalive.deadline(),
-        ]
-        .into_iter()
-        .flatten()
-        .min();
+        let deadline = [self.proto.next_deadline(), self.keepalive.deadline()]
+            .into_iter()
+            .flatten()
+            .min();
         let Some(deadline) = deadline else {
             return Ok(Poll::Pending);
         };
@@ -279,18 +267,15 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
             return Ok(Poll::Pending);
         }
         let now = super::now();
-        if matches!(self.core, Core::Detect(_)) && self.detect_deadline.is_some_and(|d| d <= now) {
-            return Err(Error::new(Kind::Timeout));
-        }
         match self.keepalive.on_timer(now) {
             super::keepalive::Action::Ping(payload) => {
                 // Fails only once the connection is closing, when no probe is needed.
-                let _ = self.core.ping(payload);
+                let _ = self.proto.ping(payload);
             }
             super::keepalive::Action::Dead => return Err(Error::new(Kind::Timeout)),
             super::keepalive::Action::None => {}
         }
-        self.core.handle_timeout(now);
+        self.proto.handle_timeout(now)?;
         Ok(Poll::Ready(()))
     }
 

@@ -1,0 +1,144 @@
+//! The one driver both roles share: a [`Driver`] owns the transport, the read buffer, the
+//! one timer, keep-alive and the shutdown signal, and pumps a [`Protocol`] (the server's
+//! detection + HTTP/1 + HTTP/2 cores, or the client's). It knows IO and time; it must not
+//! know what a request or a response is: the protocol maps its core's events to the role's
+//! vocabulary.
+
+mod keepalive;
+mod pump;
+
+use std::io::IoSlice;
+use std::pin::Pin;
+use std::time::{Duration, Instant};
+
+use bytes::BytesMut;
+use pullhttp_proto::h2::ErrorCode;
+
+use self::keepalive::KeepAlive;
+use crate::error::Error;
+use crate::shutdown::ShutdownHandle;
+
+pub(crate) use self::pump::Pumped;
+
+/// The current time as the cores want it (tokio's clock, so paused time works in tests).
+pub(crate) fn now() -> Instant {
+    tokio::time::Instant::now().into_std()
+}
+
+/// What a protocol's next step is.
+pub(crate) enum Step<E> {
+    /// Nothing now.
+    Idle,
+    /// An event for the application.
+    Event(E),
+    /// The answer to a PING (the keep-alive's or the application's).
+    PingAck([u8; 8]),
+    /// The connection ended (with an error, or cleanly).
+    Closed(Option<Error>),
+}
+
+/// The protocol side of a connection, as the driver sees it. The call order is the cores':
+/// after any input or command, drain `next_step`, then write the output, then arm the
+/// timer for `next_deadline`.
+pub(crate) trait Protocol {
+    /// The role's events.
+    type Event;
+
+    /// The next step. Octets to write before the protocol's own output (an h2c `101`) go
+    /// to `preamble`.
+    fn next_step(&mut self, preamble: &mut BytesMut) -> Step<Self::Event>;
+    /// The event reporting the answer to an application PING.
+    fn pong(payload: [u8; 8]) -> Self::Event;
+    fn handle_input(&mut self, data: &[u8], now: Instant);
+    /// End of input; true when the connection is over at once (nothing was ever said).
+    fn handle_eof(&mut self, now: Instant) -> bool;
+    /// A deadline passed; an error ends the connection (a timeout the core does not own).
+    fn handle_timeout(&mut self, now: Instant) -> Result<(), Error>;
+    fn next_deadline(&self) -> Option<Instant>;
+    fn wants_read(&self) -> bool;
+    fn is_closed(&self) -> bool;
+    /// Collects up to `max` output slices.
+    fn output<'a>(&'a mut self, slices: &mut Vec<IoSlice<'a>>, max: usize);
+    fn advance_written(&mut self, n: usize);
+    fn on_flushed(&mut self);
+    /// Starts a graceful shutdown; true when the connection can simply close (nothing has
+    /// begun on it).
+    fn graceful_shutdown(&mut self, now: Instant) -> bool;
+    fn abrupt_shutdown(&mut self, code: ErrorCode);
+    fn ping(&mut self, payload: [u8; 8]) -> Result<(), Error>;
+}
+
+/// Transport-side state of the pump.
+struct Transport {
+    scratch: Box<[u8]>,
+    timer: Pin<Box<tokio::time::Sleep>>,
+    needs_flush: bool,
+    read_closed: bool,
+    write_closed: bool,
+    /// Octets to write before the protocol's output (an h2c upgrade's 101).
+    preamble: BytesMut,
+    /// Input still to discard while closing (see `poll_close`).
+    linger_left: usize,
+    /// Abrupt shutdown: close without waiting for output or the peer.
+    hard_close: bool,
+}
+
+/// The single owner of a connection's transport, timer and protocol.
+pub(crate) struct Driver<IO, P> {
+    pub(crate) io: IO,
+    pub(crate) proto: P,
+    transport: Transport,
+    ended: bool,
+    /// The protocol ended; its last output is being written, then this is returned.
+    closing: Option<Option<Error>>,
+    keepalive: KeepAlive,
+    pub(crate) shutdown: ShutdownHandle,
+    shutdown_seen: bool,
+    /// Octets read from and written to the transport.
+    pub(crate) bytes_in: u64,
+    pub(crate) bytes_out: u64,
+}
+
+impl<IO, P: Protocol> Driver<IO, P> {
+    pub(crate) fn new(io: IO, proto: P, keep_alive: Option<(Duration, Duration)>) -> Self {
+        let now = now();
+        Driver {
+            io,
+            proto,
+            transport: Transport {
+                scratch: vec![0; 16 << 10].into_boxed_slice(),
+                timer: Box::pin(tokio::time::sleep_until(tokio::time::Instant::from_std(
+                    now,
+                ))),
+                needs_flush: false,
+                read_closed: false,
+                write_closed: false,
+                preamble: BytesMut::new(),
+                linger_left: 0,
+                hard_close: false,
+            },
+            ended: false,
+            closing: None,
+            keepalive: KeepAlive::new(keep_alive, now),
+            shutdown: ShutdownHandle::default(),
+            shutdown_seen: false,
+            bytes_in: 0,
+            bytes_out: 0,
+        }
+    }
+
+    /// Starts a graceful shutdown (idempotent).
+    pub(crate) fn graceful_shutdown(&mut self) {
+        self.shutdown_seen = true;
+        if self.proto.graceful_shutdown(now()) {
+            self.closing.get_or_insert(None);
+        }
+    }
+
+    /// Ends the connection now; output the transport does not take at once is dropped.
+    pub(crate) fn abrupt_shutdown(&mut self, code: ErrorCode) {
+        self.shutdown_seen = true;
+        self.transport.hard_close = true;
+        self.proto.abrupt_shutdown(code);
+    }
+}
