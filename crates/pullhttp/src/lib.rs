@@ -8,6 +8,7 @@
 //! The protocol logic lives in the sans-IO crate [`pullhttp_proto`]; this crate owns the IO,
 //! one timer per connection, and the pump ([`server::Connection::next_event`]).
 
+pub mod client;
 mod driver;
 pub mod error;
 mod graceful;

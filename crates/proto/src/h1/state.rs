@@ -153,6 +153,16 @@ impl Connection {
         self.exchanges.len()
     }
 
+    /// Client: whether [`send_request`](Self::send_request) would accept a request now (the
+    /// connection is open and kept alive, and fewer than `pipeline_depth` are in flight).
+    pub fn can_send_request(&self) -> bool {
+        self.config.role == Role::Client
+            && !self.closed
+            && self.keep_alive
+            && !matches!(self.read, Read::Upgraded | Read::Done)
+            && self.exchanges.len() < self.config.pipeline_depth.max(1)
+    }
+
     /// Octets of input held unprocessed.
     pub fn input_buffered(&self) -> usize {
         self.input.len()

@@ -1,0 +1,351 @@
+//! The client side, layer 1: wrap a connected transport and send requests by key, pulling
+//! responses from the same pump the server uses ([`Connection::next_event`]).
+//!
+//! The version is the caller's choice (HTTP/1.1, or HTTP/2 by prior knowledge or from ALPN):
+//! see [`Builder::version`]. The request target is written exactly as the head's URI gives
+//! it (origin-form `/path`, absolute-form `http://host/path` for proxies, authority-form for
+//! CONNECT), and `Host` is the caller's (derived from the URI only when absent). HTTP/1
+//! header case and order are kept with the [`HeaderCase`](pullhttp_proto::h1::HeaderCase)
+//! extension, HTTP/2 pseudo-header order and SETTINGS through [`Builder::http2`].
+
+mod protocol;
+
+use std::future::poll_fn;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use http::{HeaderMap, request, response};
+use pullhttp_proto::h2::ErrorCode;
+use pullhttp_proto::{RequestKey, h1, h2};
+use tokio::io::{AsyncRead, AsyncWrite};
+
+use self::protocol::ClientProtocol;
+use crate::driver::{Driver, Pumped, now};
+use crate::error::{Error, Kind};
+use crate::shutdown::ShutdownHandle;
+
+/// Which protocol a client connection speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Version {
+    /// HTTP/1.1 (the default).
+    Http1,
+    /// HTTP/2 by prior knowledge (h2c) or negotiated by ALPN `h2`.
+    Http2,
+}
+
+/// Something a client connection reports.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Event {
+    /// The final response to the request of `key`; its body follows unless `end_stream`.
+    Response {
+        /// The request's key.
+        key: RequestKey,
+        /// The response head.
+        head: response::Parts,
+        /// No body follows.
+        end_stream: bool,
+    },
+    /// An informational (1xx) response (100 Continue, 103 Early Hints, ...); the final one
+    /// follows.
+    Informational {
+        /// The request's key.
+        key: RequestKey,
+        /// The 1xx head.
+        head: response::Parts,
+    },
+    /// HTTP/2: the server promised a pushed response (only when pushes are enabled).
+    PushPromise {
+        /// The request the promise was made on.
+        parent: RequestKey,
+        /// The pushed exchange: its response comes as for a request.
+        key: RequestKey,
+        /// The promised request.
+        head: request::Parts,
+    },
+    /// Response body data.
+    Data {
+        /// The exchange.
+        key: RequestKey,
+        /// The octets.
+        data: Bytes,
+        /// Last data of the body.
+        end_stream: bool,
+    },
+    /// Response trailers (the body is complete).
+    Trailers {
+        /// The exchange.
+        key: RequestKey,
+        /// The fields.
+        trailers: HeaderMap,
+    },
+    /// `send_data` refused data for lack of room, and there is room again.
+    Writable {
+        /// The exchange.
+        key: RequestKey,
+    },
+    /// The request's last octet was written and flushed.
+    Sent {
+        /// The exchange.
+        key: RequestKey,
+    },
+    /// HTTP/2: the stream was reset (by the server, a stream error, or a GOAWAY that did not
+    /// cover it). No more events follow for the key.
+    Reset {
+        /// The exchange.
+        key: RequestKey,
+        /// The RST_STREAM code (REFUSED_STREAM for streams refused by GOAWAY).
+        code: ErrorCode,
+        /// The server did not process the request: it is safe to send it again (on this
+        /// or another connection). Nothing is retried by the library.
+        retryable: bool,
+        /// The whole request had been sent (the server reset while answering, e.g.
+        /// RST_STREAM(NO_ERROR) after an early response).
+        request_sent: bool,
+    },
+    /// HTTP/2: the server is shutting down; streams above `last_stream_id` are reported as
+    /// retryable resets, no new requests can be sent.
+    GoAway {
+        /// The last stream the server may process.
+        last_stream_id: u32,
+        /// Why.
+        code: ErrorCode,
+    },
+    /// HTTP/2: the server's SETTINGS arrived or changed; see [`Connection::peer_settings`].
+    PeerSettings,
+    /// HTTP/2: the answer to one of our PINGs.
+    Pong {
+        /// The payload the PING carried.
+        payload: [u8; 8],
+    },
+    /// HTTP/1.1: a `101` or a 2xx to CONNECT; take the transport with
+    /// [`Connection::into_parts`].
+    Upgraded {
+        /// The exchange.
+        key: RequestKey,
+    },
+}
+
+/// Options of a client connection.
+#[derive(Clone, Debug)]
+pub struct Builder {
+    h1: h1::Config,
+    h2: h2::Config,
+    version: Version,
+    keep_alive_ping: Option<(Duration, Duration)>,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Builder::new()
+    }
+}
+
+impl Builder {
+    /// The defaults: HTTP/1.1, the cores' client defaults, no PING keep-alive.
+    pub fn new() -> Self {
+        Builder {
+            h1: h1::Config::client(),
+            h2: h2::Config::client(),
+            version: Version::Http1,
+            keep_alive_ping: None,
+        }
+    }
+
+    /// The protocol: HTTP/1.1 (default) or HTTP/2 (prior knowledge, or ALPN `h2`).
+    pub fn version(&mut self, version: Version) -> &mut Self {
+        self.version = version;
+        self
+    }
+
+    /// The HTTP/1 core's options (pipelining depth, limits, timeouts).
+    pub fn http1(&mut self) -> &mut h1::Config {
+        &mut self.h1
+    }
+
+    /// The HTTP/2 core's options (SETTINGS values and order, pseudo-header order, windows,
+    /// push).
+    pub fn http2(&mut self) -> &mut h2::Config {
+        &mut self.h2
+    }
+
+    /// HTTP/2: PING after `interval` without input; close if no answer within `timeout`.
+    pub fn keep_alive_ping(&mut self, interval: Duration, timeout: Duration) -> &mut Self {
+        self.keep_alive_ping = Some((interval, timeout));
+        self
+    }
+
+    /// Wraps a connected transport for the pull API. Nothing is written until the first
+    /// `next_event` (HTTP/2: the preface and SETTINGS go first).
+    pub fn connect<IO: AsyncRead + AsyncWrite + Unpin>(&self, io: IO) -> Connection<IO> {
+        let now = now();
+        let proto = match self.version {
+            Version::Http1 => {
+                ClientProtocol::H1(Box::new(h1::Connection::new(self.h1.clone(), now)))
+            }
+            Version::Http2 => {
+                let mut h2 = self.h2.clone();
+                // The driver credits data back as the application takes it.
+                h2.flow_control = h2::FlowControl::Manual;
+                ClientProtocol::H2(Box::new(h2::Connection::new(h2, now)))
+            }
+        };
+        Connection {
+            driver: Driver::new(io, proto, self.keep_alive_ping),
+        }
+    }
+}
+
+/// Wraps a connected transport for the pull API with the default options (HTTP/1.1).
+pub fn connect<IO: AsyncRead + AsyncWrite + Unpin>(io: IO) -> Connection<IO> {
+    Builder::new().connect(io)
+}
+
+/// The transport handed back after an upgrade or a CONNECT: speak the new protocol on `io`,
+/// starting with `read_buf` (what the server sent past its response).
+#[derive(Debug)]
+pub struct Parts<IO> {
+    /// The transport.
+    pub io: IO,
+    /// Octets received past the response, not yet consumed.
+    pub read_buf: BytesMut,
+}
+
+/// A client connection (pull API): the one owner of the transport, the core and the timer.
+pub struct Connection<IO> {
+    driver: Driver<IO, ClientProtocol>,
+}
+
+impl<IO> std::fmt::Debug for Connection<IO> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("client::Connection")
+            .field("version", &self.version())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<IO> Connection<IO> {
+    /// The protocol in use.
+    pub fn version(&self) -> http::Version {
+        match self.driver.proto {
+            ClientProtocol::H1(_) => http::Version::HTTP_11,
+            ClientProtocol::H2(_) => http::Version::HTTP_2,
+        }
+    }
+
+    /// HTTP/2: the server's SETTINGS as last received (`None` on HTTP/1.1).
+    pub fn peer_settings(&self) -> Option<&h2::PeerSettings> {
+        self.driver.proto.h2().map(h2::Connection::peer_settings)
+    }
+
+    /// Whether a request can be sent now (HTTP/2: under the server's stream limit and not
+    /// shutting down; HTTP/1.1: no request in flight, or fewer than the pipelining depth).
+    pub fn can_send_request(&self) -> bool {
+        self.driver.proto.can_send()
+    }
+
+    /// Requests in flight.
+    pub fn in_flight(&self) -> usize {
+        self.driver.proto.open_streams()
+    }
+
+    /// A handle that shuts this connection down from any task.
+    pub fn shutdown_handle(&self) -> ShutdownHandle {
+        self.driver.shutdown.clone()
+    }
+}
+
+impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
+    /// Drives the connection until the next event. `Ok(None)`: the connection is over.
+    /// Cancel-safe.
+    pub async fn next_event(&mut self) -> Result<Option<Event>, Error> {
+        poll_fn(|cx| self.poll_event(cx)).await
+    }
+
+    /// Polls for the next event.
+    pub fn poll_event(&mut self, cx: &mut Context<'_>) -> Poll<Result<Option<Event>, Error>> {
+        match self.driver.poll_pump(cx, false) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+            Poll::Ready(Ok(Pumped::End)) => Poll::Ready(Ok(None)),
+            Poll::Ready(Ok(Pumped::Event(e))) => Poll::Ready(Ok(Some(e))),
+        }
+    }
+
+    /// Sends a request head; with `end_stream` no body follows. Returns the key its response
+    /// comes back with. `Misuse` when no request can be sent now (see
+    /// [`can_send_request`](Self::can_send_request)).
+    pub fn send_request(
+        &mut self,
+        head: &request::Parts,
+        end_stream: bool,
+    ) -> Result<RequestKey, Error> {
+        self.driver.proto.send_request(head, end_stream)
+    }
+
+    /// Queues request body data; returns how much was accepted (retry the rest after
+    /// [`Event::Writable`]).
+    pub fn send_data(
+        &mut self,
+        key: RequestKey,
+        data: Bytes,
+        end_stream: bool,
+    ) -> Result<usize, Error> {
+        self.driver.proto.send_data(key, data, end_stream)
+    }
+
+    /// Ends the request body with trailers.
+    pub fn send_trailers(&mut self, key: RequestKey, trailers: HeaderMap) -> Result<(), Error> {
+        self.driver.proto.send_trailers(key, trailers)
+    }
+
+    /// Abandons a request: HTTP/2 RST_STREAM with `code`; HTTP/1.1 closes the connection.
+    pub fn reset(&mut self, key: RequestKey, code: ErrorCode) -> Result<(), Error> {
+        self.driver.proto.reset(key, code, now())
+    }
+
+    /// HTTP/2: `n` octets of the response body of `key` were consumed; credit them back.
+    /// (Data is not credited automatically: the consumer decides when it has room.)
+    pub fn release_capacity(&mut self, key: RequestKey, n: usize) {
+        self.driver.proto.release(key, n);
+    }
+
+    /// Sends a PING; the answer comes back as [`Event::Pong`]. HTTP/2 only.
+    pub fn ping(&mut self, payload: [u8; 8]) -> Result<(), Error> {
+        use crate::driver::Protocol as _;
+        self.driver.proto.ping(payload)
+    }
+
+    /// Starts a graceful shutdown: HTTP/2 GOAWAY (requests in flight complete); HTTP/1.1
+    /// closes once the exchange in flight is done.
+    pub fn graceful_shutdown(&mut self) {
+        self.driver.graceful_shutdown();
+    }
+
+    /// Ends the connection now.
+    pub fn abrupt_shutdown(&mut self, code: ErrorCode) {
+        self.driver.abrupt_shutdown(code);
+    }
+
+    /// After [`Event::Upgraded`]: writes what is queued, then hands over the transport and
+    /// the octets the server sent past its response. No task is spawned.
+    pub async fn into_parts(mut self) -> Result<Parts<IO>, Error> {
+        poll_fn(|cx| match self.driver.poll_write(cx) {
+            Err(e) => Poll::Ready(Err(e)),
+            Ok((Poll::Ready(()), _)) => Poll::Ready(Ok(())),
+            Ok((Poll::Pending, _)) => Poll::Pending,
+        })
+        .await?;
+        let read_buf = self
+            .driver
+            .proto
+            .take_upgraded()
+            .ok_or_else(|| Error::with(Kind::Misuse, "not an upgraded HTTP/1.1 connection"))?;
+        Ok(Parts {
+            io: self.driver.io,
+            read_buf,
+        })
+    }
+}
