@@ -14,15 +14,15 @@ use std::future::poll_fn;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use http::{HeaderMap, request, response};
 use pullhttp_proto::h2::ErrorCode;
 use pullhttp_proto::{RequestKey, h1, h2};
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use self::protocol::ClientProtocol;
-use crate::driver::{Driver, Pumped, now};
-use crate::error::{Error, Kind};
+use crate::driver::{Driver, Pumped, Versioned, now};
+use crate::error::Error;
 use crate::shutdown::ShutdownHandle;
 
 /// Which protocol a client connection speaks.
@@ -181,17 +181,16 @@ impl Builder {
     /// `next_event` (HTTP/2: the preface and SETTINGS go first).
     pub fn connect<IO: AsyncRead + AsyncWrite + Unpin>(&self, io: IO) -> Connection<IO> {
         let now = now();
-        let proto = match self.version {
-            Version::Http1 => {
-                ClientProtocol::H1(Box::new(h1::Connection::new(self.h1.clone(), now)))
-            }
+        let core = match self.version {
+            Version::Http1 => Versioned::H1(Box::new(h1::Connection::new(self.h1.clone(), now))),
             Version::Http2 => {
                 let mut h2 = self.h2.clone();
-                // The driver credits data back as the application takes it.
+                // The application credits data back as it takes it.
                 h2.flow_control = h2::FlowControl::Manual;
-                ClientProtocol::H2(Box::new(h2::Connection::new(h2, now)))
+                Versioned::H2(Box::new(h2::Connection::new(h2, now)))
             }
         };
+        let proto = ClientProtocol { core };
         Connection {
             driver: Driver::new(io, proto, self.keep_alive_ping),
         }
@@ -204,14 +203,9 @@ pub fn connect<IO: AsyncRead + AsyncWrite + Unpin>(io: IO) -> Connection<IO> {
 }
 
 /// The transport handed back after an upgrade or a CONNECT: speak the new protocol on `io`,
-/// starting with `read_buf` (what the server sent past its response).
-#[derive(Debug)]
-pub struct Parts<IO> {
-    /// The transport.
-    pub io: IO,
-    /// Octets received past the response, not yet consumed.
-    pub read_buf: BytesMut,
-}
+/// starting with `read_buf` (what the server sent past its response). The same type the
+/// server's upgrades give.
+pub type Parts<IO> = crate::upgrade::Upgraded<IO>;
 
 /// A client connection (pull API): the one owner of the transport, the core and the timer.
 pub struct Connection<IO> {
@@ -229,10 +223,7 @@ impl<IO> std::fmt::Debug for Connection<IO> {
 impl<IO> Connection<IO> {
     /// The protocol in use.
     pub fn version(&self) -> http::Version {
-        match self.driver.proto {
-            ClientProtocol::H1(_) => http::Version::HTTP_11,
-            ClientProtocol::H2(_) => http::Version::HTTP_2,
-        }
+        self.driver.proto.core.version()
     }
 
     /// HTTP/2: the server's SETTINGS as last received (`None` on HTTP/1.1).
@@ -248,7 +239,7 @@ impl<IO> Connection<IO> {
 
     /// Requests in flight.
     pub fn in_flight(&self) -> usize {
-        self.driver.proto.open_streams()
+        self.driver.proto.core.open_streams()
     }
 
     /// A handle that shuts this connection down from any task.
@@ -282,7 +273,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
         head: &request::Parts,
         end_stream: bool,
     ) -> Result<RequestKey, Error> {
-        self.driver.proto.send_request(head, end_stream)
+        self.driver.proto.core.send_request(head, end_stream)
     }
 
     /// Queues request body data; returns how much was accepted (retry the rest after
@@ -293,29 +284,28 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
         data: Bytes,
         end_stream: bool,
     ) -> Result<usize, Error> {
-        self.driver.proto.send_data(key, data, end_stream)
+        self.driver.proto.core.send_data(key, data, end_stream)
     }
 
     /// Ends the request body with trailers.
     pub fn send_trailers(&mut self, key: RequestKey, trailers: HeaderMap) -> Result<(), Error> {
-        self.driver.proto.send_trailers(key, trailers)
+        self.driver.proto.core.send_trailers(key, trailers)
     }
 
     /// Abandons a request: HTTP/2 RST_STREAM with `code`; HTTP/1.1 closes the connection.
     pub fn reset(&mut self, key: RequestKey, code: ErrorCode) -> Result<(), Error> {
-        self.driver.proto.reset(key, code, now())
+        self.driver.proto.core.reset(key, code, now())
     }
 
     /// HTTP/2: `n` octets of the response body of `key` were consumed; credit them back.
     /// (Data is not credited automatically: the consumer decides when it has room.)
     pub fn release_capacity(&mut self, key: RequestKey, n: usize) {
-        self.driver.proto.release(key, n);
+        self.driver.proto.core.release(key, n);
     }
 
     /// Sends a PING; the answer comes back as [`Event::Pong`]. HTTP/2 only.
     pub fn ping(&mut self, payload: [u8; 8]) -> Result<(), Error> {
-        use crate::driver::Protocol as _;
-        self.driver.proto.ping(payload)
+        self.driver.proto.core.ping(payload)
     }
 
     /// Starts a graceful shutdown: HTTP/2 GOAWAY (requests in flight complete); HTTP/1.1
@@ -332,17 +322,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
     /// After [`Event::Upgraded`]: writes what is queued, then hands over the transport and
     /// the octets the server sent past its response. No task is spawned.
     pub async fn into_parts(mut self) -> Result<Parts<IO>, Error> {
-        poll_fn(|cx| match self.driver.poll_write(cx) {
-            Err(e) => Poll::Ready(Err(e)),
-            Ok((Poll::Ready(()), _)) => Poll::Ready(Ok(())),
-            Ok((Poll::Pending, _)) => Poll::Pending,
-        })
-        .await?;
-        let read_buf = self
-            .driver
-            .proto
-            .take_upgraded()
-            .ok_or_else(|| Error::with(Kind::Misuse, "not an upgraded HTTP/1.1 connection"))?;
+        let read_buf = self.driver.flush_and_take_upgraded().await?;
         Ok(Parts {
             io: self.driver.io,
             read_buf,

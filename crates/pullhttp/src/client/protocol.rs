@@ -1,111 +1,38 @@
 //! The client's protocol for the shared driver: one HTTP/1.1 or HTTP/2 core (chosen by the
-//! caller, for example from ALPN), its events mapped to the client's [`Event`]s, and commands
-//! dispatched by version. It must not know about IO or timers.
+//! caller, for example from ALPN; commands dispatch through [`Versioned`]), its events mapped
+//! to the client's [`Event`]s. It must not know about IO or timers.
 
 use std::io::IoSlice;
 use std::time::Instant;
 
-use bytes::{Bytes, BytesMut};
-use http::{HeaderMap, request};
+use bytes::BytesMut;
 use pullhttp_proto::h2::ErrorCode;
-use pullhttp_proto::{RequestKey, h1, h2};
+use pullhttp_proto::{h1, h2};
 
 use super::Event;
-use crate::driver::{Protocol, Step};
-use crate::error::{Error, Kind};
+use crate::driver::{Protocol, Step, Versioned};
+use crate::error::Error;
 
 /// The protocol state of one client connection.
 #[derive(Debug)]
-pub(crate) enum ClientProtocol {
-    H1(Box<h1::Connection>),
-    H2(Box<h2::Connection>),
+pub(crate) struct ClientProtocol {
+    pub(crate) core: Versioned,
 }
 
 impl ClientProtocol {
-    pub(crate) fn send_request(
-        &mut self,
-        head: &request::Parts,
-        end_stream: bool,
-    ) -> Result<RequestKey, Error> {
-        match self {
-            ClientProtocol::H1(c) => Ok(c.send_request(head, end_stream)?),
-            ClientProtocol::H2(c) => Ok(c.send_request(head, end_stream)?),
-        }
-    }
-
-    pub(crate) fn send_data(
-        &mut self,
-        key: RequestKey,
-        data: Bytes,
-        end: bool,
-    ) -> Result<usize, Error> {
-        match self {
-            ClientProtocol::H1(c) => Ok(c.send_data(key, data, end)?),
-            ClientProtocol::H2(c) => Ok(c.send_data(key, data, end)?),
-        }
-    }
-
-    pub(crate) fn send_trailers(
-        &mut self,
-        key: RequestKey,
-        trailers: HeaderMap,
-    ) -> Result<(), Error> {
-        match self {
-            ClientProtocol::H1(c) => Ok(c.send_trailers(key, trailers)?),
-            ClientProtocol::H2(c) => Ok(c.send_trailers(key, trailers)?),
-        }
-    }
-
-    /// HTTP/2: RST_STREAM with `code`; HTTP/1: the connection is closed.
-    pub(crate) fn reset(
-        &mut self,
-        key: RequestKey,
-        code: ErrorCode,
-        now: Instant,
-    ) -> Result<(), Error> {
-        match self {
-            ClientProtocol::H1(c) => {
-                c.abort();
-                Ok(())
-            }
-            ClientProtocol::H2(c) => Ok(c.reset_stream(key, code, now)?),
-        }
-    }
-
-    pub(crate) fn release(&mut self, key: RequestKey, n: usize) {
-        if let ClientProtocol::H2(c) = self {
-            let _ = c.release_capacity(key, u32::try_from(n).unwrap_or(u32::MAX));
-        }
-    }
-
     /// Whether another request can be sent now (HTTP/2: under the peer's stream limit and
     /// not shutting down; HTTP/1.1: idle or within the pipelining depth).
     pub(crate) fn can_send(&self) -> bool {
-        match self {
-            ClientProtocol::H1(c) => c.can_send_request(),
-            ClientProtocol::H2(c) => c.can_open_stream(),
+        match &self.core {
+            Versioned::H1(c) => c.can_send_request(),
+            Versioned::H2(c) => c.can_open_stream(),
         }
     }
 
     pub(crate) fn h2(&self) -> Option<&h2::Connection> {
-        match self {
-            ClientProtocol::H2(c) => Some(c),
-            ClientProtocol::H1(_) => None,
-        }
-    }
-
-    /// After `Upgraded`: the octets received past the boundary.
-    pub(crate) fn take_upgraded(&mut self) -> Option<BytesMut> {
-        match self {
-            ClientProtocol::H1(c) => Some(c.take_upgraded()),
-            ClientProtocol::H2(_) => None,
-        }
-    }
-
-    pub(crate) fn open_streams(&self) -> usize {
-        match self {
-            ClientProtocol::H1(c) => c.in_flight(),
-            ClientProtocol::H2(c) => c.stream_count(),
+        match &self.core {
+            Versioned::H2(c) => Some(c),
+            Versioned::H1(_) => None,
         }
     }
 }
@@ -115,12 +42,12 @@ impl Protocol for ClientProtocol {
 
     fn next_step(&mut self, _preamble: &mut BytesMut) -> Step<Event> {
         loop {
-            let mapped = match self {
-                ClientProtocol::H1(c) => match c.next_event() {
+            let mapped = match &mut self.core {
+                Versioned::H1(c) => match c.next_event() {
                     None => return Step::Idle,
                     Some(e) => map_h1(e),
                 },
-                ClientProtocol::H2(c) => match c.next_event() {
+                Versioned::H2(c) => match c.next_event() {
                     None => return Step::Idle,
                     Some(h2::Event::PingAck { payload }) => return Step::PingAck(payload),
                     Some(e) => map_h2(e),
@@ -138,90 +65,58 @@ impl Protocol for ClientProtocol {
     }
 
     fn handle_input(&mut self, data: &[u8], now: Instant) {
-        match self {
-            ClientProtocol::H1(c) => c.handle_input(data, now),
-            ClientProtocol::H2(c) => c.handle_input(data, now),
-        }
+        self.core.handle_input(data, now);
     }
 
     fn handle_eof(&mut self, now: Instant) -> bool {
-        match self {
-            ClientProtocol::H1(c) => c.handle_eof(now),
-            ClientProtocol::H2(c) => c.handle_eof(now),
-        }
+        self.core.handle_eof(now);
         false
     }
 
     fn handle_timeout(&mut self, now: Instant) -> Result<(), Error> {
-        match self {
-            ClientProtocol::H1(c) => c.handle_timeout(now),
-            ClientProtocol::H2(c) => c.handle_timeout(now),
-        }
+        self.core.handle_timeout(now);
         Ok(())
     }
 
     fn next_deadline(&self) -> Option<Instant> {
-        match self {
-            ClientProtocol::H1(c) => c.next_deadline(),
-            ClientProtocol::H2(c) => c.next_deadline(),
-        }
+        self.core.next_deadline()
     }
 
     fn wants_read(&self) -> bool {
-        match self {
-            ClientProtocol::H1(c) => c.wants_read(),
-            ClientProtocol::H2(c) => c.wants_read(),
-        }
+        self.core.wants_read()
     }
 
     fn is_closed(&self) -> bool {
-        match self {
-            ClientProtocol::H1(c) => c.is_closed(),
-            ClientProtocol::H2(c) => c.is_closed(),
-        }
+        self.core.is_closed()
     }
 
     fn output<'a>(&'a mut self, slices: &mut Vec<IoSlice<'a>>, max: usize) {
-        match self {
-            ClientProtocol::H1(c) => slices.extend(c.output_chunks().take(max).map(IoSlice::new)),
-            ClientProtocol::H2(c) => slices.extend(c.output_chunks().take(max).map(IoSlice::new)),
-        }
+        self.core.output(slices, max);
     }
 
     fn advance_written(&mut self, n: usize) {
-        match self {
-            ClientProtocol::H1(c) => c.advance_written(n),
-            ClientProtocol::H2(c) => c.advance_written(n),
-        }
+        self.core.advance_written(n);
     }
 
     fn on_flushed(&mut self) {
-        match self {
-            ClientProtocol::H1(c) => c.on_flushed(),
-            ClientProtocol::H2(c) => c.on_flushed(),
-        }
+        self.core.on_flushed();
     }
 
     fn graceful_shutdown(&mut self, now: Instant) -> bool {
-        match self {
-            ClientProtocol::H1(c) => c.graceful_shutdown(),
-            ClientProtocol::H2(c) => c.graceful_shutdown(now),
-        }
+        self.core.graceful_shutdown(now);
         false
     }
 
     fn abrupt_shutdown(&mut self, code: ErrorCode) {
-        match self {
-            ClientProtocol::H1(c) => c.abort(),
-            ClientProtocol::H2(c) => c.abrupt_shutdown(code),
-        }
+        self.core.abrupt_shutdown(code);
     }
 
     fn ping(&mut self, payload: [u8; 8]) -> Result<(), Error> {
-        match self {
-            ClientProtocol::H2(c) => Ok(c.ping(payload)?),
-            ClientProtocol::H1(_) => Err(Error::with(Kind::Misuse, "PING needs HTTP/2")),
-        }
+        self.core.ping(payload)
+    }
+
+    fn take_upgraded(&mut self) -> Option<BytesMut> {
+        self.core.take_upgraded()
     }
 }
 

@@ -6,6 +6,7 @@
 
 mod keepalive;
 mod pump;
+mod versioned;
 
 use std::io::IoSlice;
 use std::pin::Pin;
@@ -19,6 +20,7 @@ use crate::error::Error;
 use crate::shutdown::ShutdownHandle;
 
 pub(crate) use self::pump::Pumped;
+pub(crate) use self::versioned::Versioned;
 
 /// The current time as the cores want it (tokio's clock, so paused time works in tests).
 pub(crate) fn now() -> Instant {
@@ -66,6 +68,9 @@ pub(crate) trait Protocol {
     fn graceful_shutdown(&mut self, now: Instant) -> bool;
     fn abrupt_shutdown(&mut self, code: ErrorCode);
     fn ping(&mut self, payload: [u8; 8]) -> Result<(), Error>;
+    /// After an HTTP/1.1 upgrade: the octets received past the boundary (`None` when the
+    /// connection did not upgrade).
+    fn take_upgraded(&mut self) -> Option<BytesMut>;
 }
 
 /// Transport-side state of the pump.

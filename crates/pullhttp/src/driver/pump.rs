@@ -95,9 +95,23 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, P: Protocol> Driver<IO, P> {
         Poll::Pending
     }
 
+    /// After an HTTP/1.1 upgrade: writes and flushes what is queued (the `101` or the 2xx),
+    /// then takes the octets received past the boundary.
+    pub(crate) async fn flush_and_take_upgraded(&mut self) -> Result<bytes::BytesMut, Error> {
+        std::future::poll_fn(|cx| match self.poll_write(cx) {
+            Err(e) => Poll::Ready(Err(e)),
+            Ok((Poll::Ready(()), _)) => Poll::Ready(Ok(())),
+            Ok((Poll::Pending, _)) => Poll::Pending,
+        })
+        .await?;
+        self.proto
+            .take_upgraded()
+            .ok_or_else(|| Error::with(Kind::Misuse, "not an upgraded HTTP/1.1 connection"))
+    }
+
     /// Writes queued output: `Ready` once everything is written and flushed, and whether
     /// anything was written or flushed.
-    pub(crate) fn poll_write(&mut self, cx: &mut Context<'_>) -> Result<(Poll<()>, bool), Error> {
+    fn poll_write(&mut self, cx: &mut Context<'_>) -> Result<(Poll<()>, bool), Error> {
         match self.poll_write_inner(cx) {
             Err(e) if is_hang_up(&e) => {
                 // The peer hung up: nothing more can be written. Treat it as the end of input

@@ -1,5 +1,6 @@
-//! The protocol behind a server connection: detection, then the HTTP/1 or HTTP/2 core, with
-//! their events mapped to one [`Event`] type and commands dispatched by version.
+//! The protocol behind a server connection: detection, then the HTTP/1 or HTTP/2 core (a
+//! [`Versioned`], which dispatches by version), with their events mapped to one [`Event`]
+//! type.
 //!
 //! This module owns the choice of version (prior-knowledge preface detection, an explicit
 //! version, or an `Upgrade: h2c` request) and must not know about IO, timers or the
@@ -7,13 +8,13 @@
 
 use std::time::Instant;
 
-use bytes::{Bytes, BytesMut};
-use http::{HeaderMap, request, response};
+use bytes::BytesMut;
+use http::{request, response};
 use pullhttp_proto::h2::ErrorCode;
 use pullhttp_proto::{RequestKey, h1, h2};
 
 use super::Event;
-use crate::driver::{Protocol, Step};
+use crate::driver::{Protocol, Step, Versioned};
 use crate::error::{Error, Kind};
 
 /// The protocol state of one connection.
@@ -21,8 +22,8 @@ use crate::error::{Error, Kind};
 pub(crate) enum Core {
     /// Collecting the first octets to tell HTTP/2 prior knowledge from HTTP/1.
     Detect(BytesMut),
-    H1(Box<h1::Connection>),
-    H2(Box<h2::Connection>),
+    /// The version is known.
+    Ready(Versioned),
 }
 
 /// What detection concluded.
@@ -44,6 +45,26 @@ fn detect(buf: &[u8]) -> Detected {
 }
 
 impl Core {
+    /// The core, once the version is known; commands before that are misuse.
+    pub(crate) fn ready(&mut self) -> Result<&mut Versioned, Error> {
+        match self {
+            Core::Detect(_) => Err(Error::with(Kind::Misuse, "no request yet")),
+            Core::Ready(v) => Ok(v),
+        }
+    }
+
+    fn ready_ref(&self) -> Option<&Versioned> {
+        match self {
+            Core::Detect(_) => None,
+            Core::Ready(v) => Some(v),
+        }
+    }
+
+    /// The protocol in use (`None` while it is being detected).
+    pub(crate) fn version(&self) -> Option<http::Version> {
+        self.ready_ref().map(Versioned::version)
+    }
+
     /// Feeds input; during detection, decides the version once the octets allow it.
     pub(crate) fn handle_input(
         &mut self,
@@ -57,81 +78,14 @@ impl Core {
                 buf.extend_from_slice(data);
                 let decided = match detect(buf) {
                     Detected::Undecided => return,
-                    Detected::H1 => Core::H1(Box::new(h1::Connection::new(h1.clone(), now))),
-                    Detected::H2 => Core::H2(Box::new(h2::Connection::new(h2.clone(), now))),
+                    Detected::H1 => Versioned::H1(Box::new(h1::Connection::new(h1.clone(), now))),
+                    Detected::H2 => Versioned::H2(Box::new(h2::Connection::new(h2.clone(), now))),
                 };
                 let input = std::mem::take(buf);
-                *self = decided;
+                *self = Core::Ready(decided);
                 self.handle_input(&input, now, h1, h2);
             }
-            Core::H1(c) => c.handle_input(data, now),
-            Core::H2(c) => c.handle_input(data, now),
-        }
-    }
-
-    pub(crate) fn handle_eof(&mut self, now: Instant) {
-        match self {
-            // Nothing (or too little to tell) before EOF: an idle connection that went away.
-            Core::Detect(_) => {}
-            Core::H1(c) => c.handle_eof(now),
-            Core::H2(c) => c.handle_eof(now),
-        }
-    }
-
-    pub(crate) fn handle_timeout(&mut self, now: Instant) {
-        match self {
-            Core::Detect(_) => {}
-            Core::H1(c) => c.handle_timeout(now),
-            Core::H2(c) => c.handle_timeout(now),
-        }
-    }
-
-    pub(crate) fn next_deadline(&self) -> Option<Instant> {
-        match self {
-            Core::Detect(_) => None,
-            Core::H1(c) => c.next_deadline(),
-            Core::H2(c) => c.next_deadline(),
-        }
-    }
-
-    pub(crate) fn wants_read(&self) -> bool {
-        match self {
-            Core::Detect(_) => true,
-            Core::H1(c) => c.wants_read(),
-            Core::H2(c) => c.wants_read(),
-        }
-    }
-
-    pub(crate) fn is_closed(&self) -> bool {
-        match self {
-            Core::Detect(_) => false,
-            Core::H1(c) => c.is_closed(),
-            Core::H2(c) => c.is_closed(),
-        }
-    }
-
-    /// Collects up to `max` output slices.
-    pub(crate) fn output<'a>(&'a mut self, slices: &mut Vec<std::io::IoSlice<'a>>, max: usize) {
-        match self {
-            Core::Detect(_) => {}
-            Core::H1(c) => slices.extend(c.output_chunks().take(max).map(std::io::IoSlice::new)),
-            Core::H2(c) => slices.extend(c.output_chunks().take(max).map(std::io::IoSlice::new)),
-        }
-    }
-
-    pub(crate) fn advance_written(&mut self, n: usize) {
-        match self {
-            Core::Detect(_) => {}
-            Core::H1(c) => c.advance_written(n),
-            Core::H2(c) => c.advance_written(n),
-        }
-    }
-
-    pub(crate) fn on_flushed(&mut self) {
-        match self {
-            Core::Detect(_) => {}
-            Core::H1(c) => c.on_flushed(),
-            Core::H2(c) => c.on_flushed(),
+            Core::Ready(v) => v.handle_input(data, now),
         }
     }
 
@@ -147,7 +101,7 @@ impl Core {
         loop {
             let mapped = match self {
                 Core::Detect(_) => return Step::Idle,
-                Core::H1(c) => match c.next_event() {
+                Core::Ready(Versioned::H1(c)) => match c.next_event() {
                     None => return Step::Idle,
                     Some(h1::Event::Request {
                         key,
@@ -159,7 +113,7 @@ impl Core {
                         let config = h2c.cloned().unwrap_or_else(h2::Config::server);
                         match Self::switch_to_h2c(c, key, head, &settings, config, preamble) {
                             Ok(h2) => {
-                                *self = Core::H2(Box::new(h2));
+                                *self = Core::Ready(Versioned::H2(Box::new(h2)));
                                 continue;
                             }
                             Err(e) => return Step::Closed(Some(e)),
@@ -167,7 +121,7 @@ impl Core {
                     }
                     Some(e) => map_h1(e),
                 },
-                Core::H2(c) => match c.next_event() {
+                Core::Ready(Versioned::H2(c)) => match c.next_event() {
                     None => return Step::Idle,
                     Some(h2::Event::PingAck { payload }) => return Step::PingAck(payload),
                     Some(e) => map_h2(e),
@@ -211,141 +165,15 @@ impl Core {
         Ok(h2)
     }
 
-    // ----- commands -----
-
-    pub(crate) fn send_response(
-        &mut self,
-        key: RequestKey,
-        head: &response::Parts,
-        end: bool,
-    ) -> Result<(), Error> {
-        match self {
-            Core::Detect(_) => Err(Error::new(Kind::Misuse)),
-            Core::H1(c) => Ok(c.send_response(key, head, end)?),
-            Core::H2(c) => Ok(c.send_response(key, head, end)?),
-        }
-    }
-
-    pub(crate) fn send_informational(
-        &mut self,
-        key: RequestKey,
-        head: &response::Parts,
-    ) -> Result<(), Error> {
-        match self {
-            Core::Detect(_) => Err(Error::new(Kind::Misuse)),
-            Core::H1(c) => Ok(c.send_informational(key, head)?),
-            Core::H2(c) => Ok(c.send_informational(key, head)?),
-        }
-    }
-
-    pub(crate) fn send_data(
-        &mut self,
-        key: RequestKey,
-        data: Bytes,
-        end: bool,
-    ) -> Result<usize, Error> {
-        match self {
-            Core::Detect(_) => Err(Error::new(Kind::Misuse)),
-            Core::H1(c) => Ok(c.send_data(key, data, end)?),
-            Core::H2(c) => Ok(c.send_data(key, data, end)?),
-        }
-    }
-
-    pub(crate) fn send_trailers(
-        &mut self,
-        key: RequestKey,
-        trailers: HeaderMap,
-    ) -> Result<(), Error> {
-        match self {
-            Core::Detect(_) => Err(Error::new(Kind::Misuse)),
-            Core::H1(c) => Ok(c.send_trailers(key, trailers)?),
-            Core::H2(c) => Ok(c.send_trailers(key, trailers)?),
-        }
-    }
-
-    /// HTTP/2: RST_STREAM with `code`; HTTP/1: the connection is closed (there is no other
-    /// way to abandon an exchange).
-    pub(crate) fn reset(
-        &mut self,
-        key: RequestKey,
-        code: ErrorCode,
-        now: Instant,
-    ) -> Result<(), Error> {
-        match self {
-            Core::Detect(_) => Err(Error::new(Kind::Misuse)),
-            Core::H1(c) => {
-                c.abort();
-                Ok(())
-            }
-            Core::H2(c) => Ok(c.reset_stream(key, code, now)?),
-        }
-    }
-
-    /// HTTP/2 manual flow control: the application took `n` octets of the key's body.
-    pub(crate) fn release(&mut self, key: RequestKey, n: usize) {
-        if let Core::H2(c) = self {
-            let _ = c.release_capacity(key, u32::try_from(n).unwrap_or(u32::MAX));
-        }
-    }
-
-    pub(crate) fn graceful_shutdown(&mut self, now: Instant) {
-        match self {
-            Core::Detect(_) => {}
-            Core::H1(c) => c.graceful_shutdown(),
-            Core::H2(c) => c.graceful_shutdown(now),
-        }
-    }
-
-    /// Ends the connection now: HTTP/2 GOAWAY with `code` and every stream reset; HTTP/1
-    /// closes (an exchange in progress is cut short).
-    pub(crate) fn abrupt_shutdown(&mut self, code: ErrorCode) {
-        match self {
-            Core::Detect(_) => {}
-            Core::H1(c) => c.abort(),
-            Core::H2(c) => c.abrupt_shutdown(code),
-        }
-    }
-
-    /// HTTP/2: promises a pushed response on the stream of `parent`.
-    pub(crate) fn push_promise(
-        &mut self,
-        parent: RequestKey,
-        head: &request::Parts,
-    ) -> Result<RequestKey, Error> {
-        match self {
-            Core::H2(c) => Ok(c.push_promise(parent, head)?),
-            _ => Err(Error::with(Kind::Misuse, "push promises need HTTP/2")),
-        }
-    }
-
-    pub(crate) fn send_continue(&mut self, key: RequestKey) -> Result<(), Error> {
-        match self {
-            Core::H1(c) => Ok(c.send_continue(key)?),
-            _ => Ok(()),
-        }
-    }
-
-    pub(crate) fn ping(&mut self, payload: [u8; 8]) -> Result<(), Error> {
-        match self {
-            Core::H2(c) => Ok(c.ping(payload)?),
-            _ => Err(Error::with(Kind::Misuse, "PING needs HTTP/2")),
-        }
-    }
-
     /// Open streams (HTTP/2) or exchanges in progress (HTTP/1).
     pub(crate) fn open_streams(&self) -> usize {
-        match self {
-            Core::Detect(_) => 0,
-            Core::H1(c) => c.in_flight(),
-            Core::H2(c) => c.stream_count(),
-        }
+        self.ready_ref().map_or(0, Versioned::open_streams)
     }
 
     pub(crate) fn input_buffered(&self) -> usize {
         match self {
             Core::Detect(b) => b.len(),
-            Core::H1(c) => c.input_buffered(),
-            Core::H2(c) => c.input_buffered(),
+            Core::Ready(v) => v.input_buffered(),
         }
     }
 }
@@ -470,7 +298,9 @@ impl Protocol for ServerProtocol {
     fn handle_eof(&mut self, now: Instant) -> bool {
         // Nothing (or too little to tell) before EOF: an idle connection that went away.
         let detecting = self.detecting();
-        self.core.handle_eof(now);
+        if let Core::Ready(v) = &mut self.core {
+            v.handle_eof(now);
+        }
         detecting
     }
 
@@ -478,52 +308,66 @@ impl Protocol for ServerProtocol {
         if self.detecting() && self.detect_deadline.is_some_and(|d| d <= now) {
             return Err(Error::new(Kind::Timeout));
         }
-        self.core.handle_timeout(now);
+        if let Core::Ready(v) = &mut self.core {
+            v.handle_timeout(now);
+        }
         Ok(())
     }
 
     fn next_deadline(&self) -> Option<Instant> {
         let detect = self.detect_deadline.filter(|_| self.detecting());
-        [self.core.next_deadline(), detect]
-            .into_iter()
-            .flatten()
-            .min()
+        let core = self.core.ready_ref().and_then(Versioned::next_deadline);
+        [core, detect].into_iter().flatten().min()
     }
 
     fn wants_read(&self) -> bool {
-        self.core.wants_read()
+        self.core.ready_ref().is_none_or(Versioned::wants_read)
     }
 
     fn is_closed(&self) -> bool {
-        self.core.is_closed()
+        self.core.ready_ref().is_some_and(Versioned::is_closed)
     }
 
     fn output<'a>(&'a mut self, slices: &mut Vec<std::io::IoSlice<'a>>, max: usize) {
-        self.core.output(slices, max);
+        if let Core::Ready(v) = &mut self.core {
+            v.output(slices, max);
+        }
     }
 
     fn advance_written(&mut self, n: usize) {
-        self.core.advance_written(n);
+        if let Core::Ready(v) = &mut self.core {
+            v.advance_written(n);
+        }
     }
 
     fn on_flushed(&mut self) {
-        self.core.on_flushed();
+        if let Core::Ready(v) = &mut self.core {
+            v.on_flushed();
+        }
     }
 
     fn graceful_shutdown(&mut self, now: Instant) -> bool {
-        if self.detecting() {
+        match &mut self.core {
             // No request has begun: an idle connection, closed at once.
-            return true;
+            Core::Detect(_) => true,
+            Core::Ready(v) => {
+                v.graceful_shutdown(now);
+                false
+            }
         }
-        self.core.graceful_shutdown(now);
-        false
     }
 
     fn abrupt_shutdown(&mut self, code: ErrorCode) {
-        self.core.abrupt_shutdown(code);
+        if let Core::Ready(v) = &mut self.core {
+            v.abrupt_shutdown(code);
+        }
     }
 
     fn ping(&mut self, payload: [u8; 8]) -> Result<(), Error> {
-        self.core.ping(payload)
+        self.core.ready()?.ping(payload)
+    }
+
+    fn take_upgraded(&mut self) -> Option<BytesMut> {
+        self.core.ready().ok()?.take_upgraded()
     }
 }

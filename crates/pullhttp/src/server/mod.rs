@@ -34,7 +34,7 @@ use pullhttp_proto::{RequestKey, h1, h2};
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use self::core::{Core, ServerProtocol};
-use crate::driver::{Driver, Pumped, now};
+use crate::driver::{Driver, Pumped, Versioned, now};
 use crate::error::{Error, Kind};
 use crate::shutdown::ShutdownHandle;
 use crate::upgrade::Upgraded;
@@ -277,8 +277,14 @@ impl Builder {
         h2.flow_control = h2::FlowControl::Manual;
         let core = match self.version {
             Version::Auto => Core::Detect(BytesMut::new()),
-            Version::Http1 => Core::H1(Box::new(h1::Connection::new(self.h1.clone(), now))),
-            Version::Http2 => Core::H2(Box::new(h2::Connection::new(h2.clone(), now))),
+            Version::Http1 => Core::Ready(Versioned::H1(Box::new(h1::Connection::new(
+                self.h1.clone(),
+                now,
+            )))),
+            Version::Http2 => Core::Ready(Versioned::H2(Box::new(h2::Connection::new(
+                h2.clone(),
+                now,
+            )))),
         };
         let proto = ServerProtocol {
             core,
@@ -367,11 +373,7 @@ impl<IO> std::fmt::Debug for Connection<IO> {
 impl<IO> Connection<IO> {
     /// The protocol in use (`None` while it is being detected).
     pub fn version(&self) -> Option<http::Version> {
-        match self.driver.proto.core {
-            Core::Detect(_) => None,
-            Core::H1(_) => Some(http::Version::HTTP_11),
-            Core::H2(_) => Some(http::Version::HTTP_2),
-        }
+        self.driver.proto.core.version()
     }
 
     /// A handle to shut this connection down gracefully from any task.
@@ -393,7 +395,7 @@ impl<IO> Connection<IO> {
     }
 
     fn body_paused(&self) -> bool {
-        matches!(self.driver.proto.core, Core::H1(_))
+        matches!(self.driver.proto.core, Core::Ready(Versioned::H1(_)))
             && self.bodies.buffered > self.bodies.max_buffered
     }
 }
@@ -489,7 +491,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
                             .driver
                             .proto
                             .core
-                            .reset(key, ErrorCode::REFUSED_STREAM, now());
+                            .ready()
+                            .and_then(|c| c.reset(key, ErrorCode::REFUSED_STREAM, now()));
                         self.admission.refused.insert(key);
                         continue;
                     }
@@ -513,7 +516,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
         if let Event::Data { key, data, .. } = &event {
             self.bodies.buffered = self.bodies.buffered.saturating_sub(data.len());
             if !self.bodies.manual_release {
-                self.driver.proto.core.release(*key, data.len());
+                if let Ok(core) = self.driver.proto.core.ready() {
+                    core.release(*key, data.len());
+                }
             }
         }
         if let Event::Sent { key } | Event::Reset { key, .. } = &event {
@@ -564,7 +569,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
     /// Continue first if the client waits for it.
     pub async fn recv_data(&mut self, key: RequestKey) -> Result<Option<Bytes>, Error> {
         if self.bodies.expecting.remove(&key) {
-            self.driver.proto.core.send_continue(key)?;
+            self.driver.proto.core.ready()?.send_continue(key)?;
         }
         let is_body = |e: &Event| matches!(e, Event::Data { key: k, .. } | Event::Trailers { key: k, .. } | Event::Reset { key: k, .. } if *k == key);
         let stashed = self.stash.iter().any(is_body);
@@ -615,6 +620,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
                 .driver
                 .proto
                 .core
+                .ready()?
                 .send_data(key, data.clone(), end_stream)?;
             if n == data.len() {
                 return Ok(());
@@ -651,21 +657,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
     /// transport and the octets received past the boundary. No task is spawned.
     pub async fn into_upgraded(mut self, key: RequestKey) -> Result<Upgraded<IO>, Error> {
         let _ = key;
-        poll_fn(|cx| match self.driver.poll_write(cx) {
-            Err(e) => Poll::Ready(Err(e)),
-            Ok((Poll::Ready(()), _)) => Poll::Ready(Ok(())),
-            Ok((Poll::Pending, _)) => Poll::Pending,
-        })
-        .await?;
-        let read_buf = match &mut self.driver.proto.core {
-            Core::H1(c) => c.take_upgraded(),
-            _ => {
-                return Err(Error::with(
-                    Kind::Misuse,
-                    "not an upgraded HTTP/1.1 connection",
-                ));
-            }
-        };
+        let read_buf = self.driver.flush_and_take_upgraded().await?;
         Ok(Upgraded {
             io: self.driver.io,
             read_buf,
@@ -682,7 +674,11 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
         end_stream: bool,
     ) -> Result<(), Error> {
         self.bodies.expecting.remove(&key);
-        self.driver.proto.core.send_response(key, head, end_stream)
+        self.driver
+            .proto
+            .core
+            .ready()?
+            .send_response(key, head, end_stream)
     }
 
     /// Sends an informational (1xx) response.
@@ -691,13 +687,17 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
         key: RequestKey,
         head: &response::Parts,
     ) -> Result<(), Error> {
-        self.driver.proto.core.send_informational(key, head)
+        self.driver
+            .proto
+            .core
+            .ready()?
+            .send_informational(key, head)
     }
 
     /// HTTP/1.1: answers `Expect: 100-continue`.
     pub fn send_continue(&mut self, key: RequestKey) -> Result<(), Error> {
         self.bodies.expecting.remove(&key);
-        self.driver.proto.core.send_continue(key)
+        self.driver.proto.core.ready()?.send_continue(key)
     }
 
     /// Queues body data; returns how much was accepted (the rest: retry after
@@ -708,34 +708,44 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
         data: Bytes,
         end_stream: bool,
     ) -> Result<usize, Error> {
-        self.driver.proto.core.send_data(key, data, end_stream)
+        self.driver
+            .proto
+            .core
+            .ready()?
+            .send_data(key, data, end_stream)
     }
 
     /// Ends the response with trailers.
     pub fn send_trailers(&mut self, key: RequestKey, trailers: HeaderMap) -> Result<(), Error> {
-        self.driver.proto.core.send_trailers(key, trailers)
+        self.driver.proto.core.ready()?.send_trailers(key, trailers)
     }
 
     /// Abandons an exchange: HTTP/2 RST_STREAM(CANCEL); HTTP/1 closes the connection.
     pub fn reset(&mut self, key: RequestKey) -> Result<(), Error> {
-        self.driver.proto.core.reset(key, ErrorCode::CANCEL, now())
+        self.driver
+            .proto
+            .core
+            .ready()?
+            .reset(key, ErrorCode::CANCEL, now())
     }
 
     /// Like [`reset`](Self::reset), with an HTTP/2 error code.
     pub fn reset_with(&mut self, key: RequestKey, code: ErrorCode) -> Result<(), Error> {
-        self.driver.proto.core.reset(key, code, now())
+        self.driver.proto.core.ready()?.reset(key, code, now())
     }
 
     /// HTTP/2 with [`Builder::manual_release`]: `n` octets of the request body of `key` were
     /// consumed and may be credited back to the client.
     pub fn release_capacity(&mut self, key: RequestKey, n: usize) {
-        self.driver.proto.core.release(key, n);
+        if let Ok(core) = self.driver.proto.core.ready() {
+            core.release(key, n);
+        }
     }
 
     /// Sends a PING with an opaque payload; its acknowledgement comes back as
     /// [`Event::Pong`]. HTTP/2 only (a `Misuse` error on HTTP/1).
     pub fn ping(&mut self, payload: [u8; 8]) -> Result<(), Error> {
-        self.driver.proto.core.ping(payload)
+        self.driver.proto.core.ready()?.ping(payload)
     }
 
     /// HTTP/2: promises a pushed response to `request` (a body-less `GET` or `HEAD` with an
@@ -746,7 +756,11 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
         parent: RequestKey,
         request: &request::Parts,
     ) -> Result<RequestKey, Error> {
-        self.driver.proto.core.push_promise(parent, request)
+        self.driver
+            .proto
+            .core
+            .ready()?
+            .push_promise(parent, request)
     }
 
     /// Ends the connection now: HTTP/2 GOAWAY with `code` and every open stream reset;
