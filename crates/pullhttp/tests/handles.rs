@@ -151,6 +151,7 @@ async fn a_handle_waiting_on_an_undriven_connection_warns_in_debug_builds() {
     let (req, _responder) = acceptor.accept().await.unwrap().unwrap();
     // The body never comes while nobody polls the acceptor.
     let waiting = tokio::spawn(async move { req.into_body().data().await.is_some() });
+    // Paused time: this advances the clock at once, past two stall periods.
     tokio::time::sleep(std::time::Duration::from_secs(11)).await;
     let warnings = acceptor.stall_warnings();
     if cfg!(debug_assertions) {

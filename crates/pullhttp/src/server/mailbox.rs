@@ -143,12 +143,19 @@ impl Slot {
         self.sent || self.reset.is_some()
     }
 
-    /// Takes every waker (to wake after unlocking).
+    /// Takes every waker (to wake after unlocking), without allocating.
+    pub(crate) fn wakers(&mut self) -> [Option<Waker>; 4] {
+        [
+            self.recv_waker.take(),
+            self.send_waker.take(),
+            self.sent_waker.take(),
+            self.responder_waker.take(),
+        ]
+    }
+
+    /// Takes every waker into `into` (for wakes gathered over many slots).
     pub(crate) fn take_wakers(&mut self, into: &mut Vec<Waker>) {
-        into.extend(self.recv_waker.take());
-        into.extend(self.send_waker.take());
-        into.extend(self.sent_waker.take());
-        into.extend(self.responder_waker.take());
+        into.extend(self.wakers().into_iter().flatten());
     }
 }
 
@@ -261,15 +268,15 @@ impl Mailbox {
 
     /// Driver: runs `f` on a stream's slot under the lock, then wakes its handles.
     pub(crate) fn update(&self, key: RequestKey, f: impl FnOnce(&mut Slot)) {
-        let mut wakers = Vec::new();
-        {
+        let wakers = {
             let mut state = self.lock();
-            if let Some(slot) = state.slots.get_mut(&key) {
-                f(slot);
-                slot.take_wakers(&mut wakers);
-            }
-        }
-        wakers.into_iter().for_each(Waker::wake);
+            let Some(slot) = state.slots.get_mut(&key) else {
+                return;
+            };
+            f(slot);
+            slot.wakers()
+        };
+        wakers.into_iter().flatten().for_each(Waker::wake);
     }
 
     /// Driver: a PING of the application was answered (or could not be sent).
