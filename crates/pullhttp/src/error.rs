@@ -33,6 +33,10 @@ pub enum Kind {
 struct ErrorImpl {
     kind: Kind,
     cause: Option<Box<dyn std::error::Error + Send + Sync>>,
+    /// A stream reset's code.
+    code: Option<h2::ErrorCode>,
+    /// The server did not process the request.
+    retryable: bool,
 }
 
 /// An error of the pullhttp driver.
@@ -43,7 +47,12 @@ pub struct Error {
 impl Error {
     pub(crate) fn new(kind: Kind) -> Self {
         Error {
-            inner: Box::new(ErrorImpl { kind, cause: None }),
+            inner: Box::new(ErrorImpl {
+                kind,
+                cause: None,
+                code: None,
+                retryable: false,
+            }),
         }
     }
 
@@ -55,8 +64,38 @@ impl Error {
             inner: Box::new(ErrorImpl {
                 kind,
                 cause: Some(cause.into()),
+                code: None,
+                retryable: false,
             }),
         }
+    }
+
+    /// A stream reset with `code`; `retryable` when the server did not process the request.
+    pub(crate) fn reset(code: h2::ErrorCode, retryable: bool) -> Self {
+        let mut e = Error::with(
+            Kind::StreamReset,
+            if retryable {
+                format!("stream reset with {code}; the server did not process the request")
+            } else {
+                format!("stream reset with {code}")
+            },
+        );
+        e.inner.code = Some(code);
+        e.inner.retryable = retryable;
+        e
+    }
+
+    /// The code of a stream reset (HTTP/2 RST_STREAM, or REFUSED_STREAM for a request a
+    /// GOAWAY did not cover).
+    pub fn reset_code(&self) -> Option<h2::ErrorCode> {
+        self.inner.code
+    }
+
+    /// The server did not process the request (refused by GOAWAY or REFUSED_STREAM): it
+    /// is safe to send it again, on this or another connection. Nothing is retried by the
+    /// library.
+    pub fn is_retryable(&self) -> bool {
+        self.inner.retryable
     }
 
     /// The kind of error.

@@ -12,6 +12,7 @@ pub mod client;
 mod driver;
 pub mod error;
 mod graceful;
+mod mailbox;
 pub mod server;
 mod shutdown;
 mod upgrade;

@@ -8,7 +8,11 @@
 //! header case and order are kept with the [`HeaderCase`](pullhttp_proto::h1::HeaderCase)
 //! extension, HTTP/2 pseudo-header order and SETTINGS through [`Builder::http2`].
 
+pub mod handle;
 mod protocol;
+
+pub use self::handle::{ResponseFuture, SendRequest, tunnel};
+pub use crate::server::{Finished, FlowControl, PingPong, RecvBody, SendBody, Tunnel};
 
 use std::future::poll_fn;
 use std::task::{Context, Poll};
@@ -177,6 +181,14 @@ impl Builder {
         self
     }
 
+    /// Wraps a connected transport for the handle API: see [`handshake`].
+    pub fn handshake<IO: AsyncRead + AsyncWrite + Unpin>(
+        &self,
+        io: IO,
+    ) -> (SendRequest, handle::Connection<IO>) {
+        handle::Connection::new(self.connect(io))
+    }
+
     /// Wraps a connected transport for the pull API. Nothing is written until the first
     /// `next_event` (HTTP/2: the preface and SETTINGS go first).
     pub fn connect<IO: AsyncRead + AsyncWrite + Unpin>(&self, io: IO) -> Connection<IO> {
@@ -195,6 +207,15 @@ impl Builder {
             driver: Driver::new(io, proto, self.keep_alive_ping),
         }
     }
+}
+
+/// Wraps a connected transport for the handle API with the default options (HTTP/1.1):
+/// a [`SendRequest`] for any task and the [`handle::Connection`] future that drives the
+/// transport (spawn it, select on it, or use its `drive_while`).
+pub fn handshake<IO: AsyncRead + AsyncWrite + Unpin>(
+    io: IO,
+) -> (SendRequest, handle::Connection<IO>) {
+    Builder::new().handshake(io)
 }
 
 /// Wraps a connected transport for the pull API with the default options (HTTP/1.1).

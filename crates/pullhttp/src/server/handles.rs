@@ -21,9 +21,9 @@ use pullhttp_proto::RequestKey;
 use pullhttp_proto::h2::ErrorCode;
 use tokio::io::{AsyncRead, AsyncWrite};
 
-use super::mailbox::{Mailbox, Op, PingSlot, Slot, TunnelKind};
 use super::{Connection, Event, RecvBody, Responder, Stats, Tunnel};
 use crate::error::{Error, Kind};
+use crate::mailbox::{Mailbox, Op, PingSlot, Slot, SlotKey, TunnelKind};
 use crate::shutdown::ShutdownHandle;
 use crate::upgrade::Upgraded;
 
@@ -318,7 +318,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send + 'static> Acceptor<IO> {
                     None
                 };
                 self.mailbox.lock().slots.insert(
-                    key,
+                    key.into(),
                     Slot {
                         end: end_stream,
                         expect_continue,
@@ -328,7 +328,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send + 'static> Acceptor<IO> {
                         ..Slot::default()
                     },
                 );
-                let body = RecvBody::new(key, self.mailbox.clone());
+                let body = RecvBody::new(key.into(), self.mailbox.clone());
                 let responder = Responder::new(key, self.mailbox.clone());
                 self.accepted
                     .push_back((Request::from_parts(head, body), responder));
@@ -392,13 +392,16 @@ fn apply<IO: AsyncRead + AsyncWrite + Unpin>(
 ) {
     let (key, result) = match op {
         Op::Response {
-            key,
+            key: SlotKey::Key(key),
             head,
             end_stream,
         } => (key, conn.send_response(key, &head, end_stream)),
-        Op::Informational { key, head } => (key, conn.send_informational(key, &head)),
+        Op::Informational {
+            key: SlotKey::Key(key),
+            head,
+        } => (key, conn.send_informational(key, &head)),
         Op::Data {
-            key,
+            key: SlotKey::Key(key),
             data,
             end_stream,
         } => {
@@ -408,27 +411,38 @@ fn apply<IO: AsyncRead + AsyncWrite + Unpin>(
                 .push_back(Out::Data(data, end_stream));
             return;
         }
-        Op::Trailers { key, trailers } => {
+        Op::Trailers {
+            key: SlotKey::Key(key),
+            trailers,
+        } => {
             outgoing
                 .entry(key)
                 .or_default()
                 .push_back(Out::Trailers(trailers));
             return;
         }
-        Op::Reset { key, code } => {
+        Op::Reset {
+            key: SlotKey::Key(key),
+            code,
+        } => {
             outgoing.remove(&key);
             (key, conn.reset_with(key, code))
         }
-        Op::Release { key, n } => {
+        Op::Release {
+            key: SlotKey::Key(key),
+            n,
+        } => {
             conn.release_capacity(key, n);
             return;
         }
-        Op::Continue { key } => (key, conn.send_continue(key)),
+        Op::Continue {
+            key: SlotKey::Key(key),
+        } => (key, conn.send_continue(key)),
         Op::Push { parent, head } => {
             let reply = conn.push_promise(parent, &head);
             if let Ok(pushed) = &reply {
                 mailbox.lock().slots.insert(
-                    *pushed,
+                    SlotKey::Key(*pushed),
                     Slot {
                         end: true,
                         handles: 1,
@@ -446,6 +460,8 @@ fn apply<IO: AsyncRead + AsyncWrite + Unpin>(
             }
             return;
         }
+        // Tickets and requests are the client's; a server mailbox never holds them.
+        _ => return,
     };
     if result.is_err() {
         // The stream is gone (reset by the peer meanwhile): tell its handles.
@@ -505,6 +521,10 @@ pub struct PingPong {
 }
 
 impl PingPong {
+    pub(crate) fn new(mailbox: Arc<Mailbox>) -> Self {
+        PingPong { mailbox }
+    }
+
     /// Sends a PING with an opaque `payload` and waits for its acknowledgement, returning
     /// the round-trip time. Errors: `Misuse` on HTTP/1.1 or when a PING with the same payload
     /// is already in flight; `Closed` or `DriverGone` when the connection ends first.

@@ -16,7 +16,6 @@
 
 mod core;
 mod handles;
-mod mailbox;
 mod recv_body;
 mod respond;
 pub mod split;

@@ -10,17 +10,16 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use http::HeaderMap;
 use http_body::Frame;
-use pullhttp_proto::RequestKey;
 
-use super::mailbox::{Mailbox, Op, TunnelKind};
 use super::respond::reset_error;
 use crate::error::Error;
+use crate::mailbox::{Mailbox, Op, SlotKey, TunnelKind};
 
 /// A request body, as an [`http_body::Body`]. Data is credited back to the client as it is
 /// taken (or by [`FlowControl::release_capacity`] after [`RecvBody::flow_control`]).
 #[derive(Debug)]
 pub struct RecvBody {
-    key: RequestKey,
+    key: SlotKey,
     mailbox: Arc<Mailbox>,
     auto_release: bool,
     /// This handle reads an HTTP/2 tunnel (the request's own body handle then no longer
@@ -30,7 +29,7 @@ pub struct RecvBody {
 
 impl RecvBody {
     /// A handle on `key`'s body; the slot already counts it.
-    pub(super) fn new(key: RequestKey, mailbox: Arc<Mailbox>) -> Self {
+    pub(crate) fn new(key: SlotKey, mailbox: Arc<Mailbox>) -> Self {
         RecvBody {
             key,
             mailbox,
@@ -40,7 +39,7 @@ impl RecvBody {
     }
 
     /// The body handle of an HTTP/2 tunnel; the slot already counts it.
-    pub(super) fn for_tunnel(key: RequestKey, mailbox: Arc<Mailbox>) -> Self {
+    pub(super) fn for_tunnel(key: SlotKey, mailbox: Arc<Mailbox>) -> Self {
         if let Some(slot) = mailbox.lock().slots.get_mut(&key) {
             slot.tunnel_taken = true;
         }
@@ -191,7 +190,7 @@ impl Drop for RecvBody {
 /// Manual flow control of one request body.
 #[derive(Debug)]
 pub struct FlowControl {
-    key: RequestKey,
+    key: SlotKey,
     mailbox: Arc<Mailbox>,
 }
 

@@ -14,23 +14,23 @@ use pullhttp_proto::RequestKey;
 use pullhttp_proto::h2::{ErrorCode, StreamId};
 
 use super::Tunnel;
-use super::mailbox::{Mailbox, Op, SEND_HIGH_WATER, Slot, TunnelKind};
 use super::recv_body::RecvBody;
 use crate::error::{Error, Kind};
+use crate::mailbox::{Mailbox, Op, SEND_HIGH_WATER, Slot, SlotKey, TunnelKind};
 
-pub(super) fn reset_error(code: ErrorCode) -> Error {
-    Error::with(Kind::StreamReset, format!("stream reset with {code}"))
+pub(crate) fn reset_error(code: ErrorCode) -> Error {
+    Error::reset(code, false)
 }
 
 /// Asks the driver to reset `key` (a closed mailbox means the stream is gone anyway).
-fn send_reset(mailbox: &Mailbox, key: RequestKey, code: ErrorCode) {
+fn send_reset(mailbox: &Mailbox, key: SlotKey, code: ErrorCode) {
     let _ = mailbox.push(Op::Reset { key, code });
 }
 
 /// Waits for `key`'s reset, parking with `park`.
 fn poll_reset(
     mailbox: &Mailbox,
-    key: RequestKey,
+    key: SlotKey,
     cx: &mut Context<'_>,
     what: &str,
     park: impl FnOnce(&mut Slot, Waker),
@@ -44,16 +44,26 @@ fn poll_reset(
 pub struct Responder {
     key: RequestKey,
     mailbox: Arc<Mailbox>,
+    /// A response head was sent; dropping the responder before that resets the stream.
+    answered: bool,
 }
 
 impl Responder {
     pub(super) fn new(key: RequestKey, mailbox: Arc<Mailbox>) -> Self {
-        Responder { key, mailbox }
+        Responder {
+            key,
+            mailbox,
+            answered: false,
+        }
     }
 
     /// The request's key (the HTTP/2 stream id, or the HTTP/1 sequence number).
     pub fn key(&self) -> RequestKey {
         self.key
+    }
+
+    fn slot(&self) -> SlotKey {
+        self.key.into()
     }
 
     /// The request asks for an upgrade or a tunnel (HTTP/1.1 `Upgrade`, CONNECT in either
@@ -62,7 +72,7 @@ impl Responder {
         self.mailbox
             .lock()
             .slots
-            .get(&self.key)
+            .get(&self.slot())
             .is_some_and(|s| s.tunnel.is_some())
     }
 
@@ -72,7 +82,7 @@ impl Responder {
             .mailbox
             .lock()
             .slots
-            .get(&self.key)
+            .get(&self.slot())
             .is_some_and(|s| s.h2);
         let id = u32::try_from(self.key.id()).ok()?;
         h2.then(|| StreamId::new(id))
@@ -86,12 +96,13 @@ impl Responder {
         end_stream: bool,
     ) -> Result<SendBody, Error> {
         let head = response.into_parts().0;
+        self.answered = true;
         self.mailbox.push(Op::Response {
-            key: self.key,
+            key: self.slot(),
             head,
             end_stream,
         })?;
-        Ok(SendBody::new(self.key, self.mailbox.clone()))
+        Ok(SendBody::new(self.slot(), self.mailbox.clone()))
     }
 
     /// Sends a whole response, pumping its body (data, then trailers) through the send
@@ -150,7 +161,7 @@ impl Responder {
     pub fn send_informational(&mut self, response: Response<()>) -> Result<(), Error> {
         let head = response.into_parts().0;
         self.mailbox.push(Op::Informational {
-            key: self.key,
+            key: self.slot(),
             head,
         })
     }
@@ -163,7 +174,7 @@ impl Responder {
         let head = request.into_parts().0;
         {
             let mut state = self.mailbox.lock();
-            if let Some(slot) = state.slots.get_mut(&self.key) {
+            if let Some(slot) = state.slots.get_mut(&self.slot()) {
                 slot.push_reply = None;
             }
         }
@@ -173,7 +184,7 @@ impl Responder {
         })?;
         let key = poll_fn(|cx| {
             self.mailbox.poll_slot(
-                self.key,
+                self.slot(),
                 cx,
                 "Responder",
                 |s| s.push_reply.take(),
@@ -186,13 +197,13 @@ impl Responder {
 
     /// Resets the stream (HTTP/2) or closes the connection (HTTP/1).
     pub fn send_reset(&mut self, code: ErrorCode) {
-        send_reset(&self.mailbox, self.key, code);
+        send_reset(&self.mailbox, self.slot(), code);
     }
 
     /// Resolves when the stream is reset (by the peer, or because the connection ended),
     /// with its code.
     pub fn poll_reset(&mut self, cx: &mut Context<'_>) -> Poll<Result<ErrorCode, Error>> {
-        poll_reset(&self.mailbox, self.key, cx, "Responder", |s, w| {
+        poll_reset(&self.mailbox, self.slot(), cx, "Responder", |s, w| {
             s.responder_waker = Some(w);
         })
     }
@@ -216,7 +227,7 @@ impl Responder {
             .mailbox
             .lock()
             .slots
-            .get(&self.key)
+            .get(&self.slot())
             .and_then(|s| s.tunnel);
         let status = response.status();
         match kind {
@@ -226,8 +237,8 @@ impl Responder {
             )),
             Some(TunnelKind::Stream) if status.is_success() => {
                 let send = self.send_response(response, false)?;
-                self.mailbox.add_handle(self.key);
-                let recv = RecvBody::for_tunnel(self.key, self.mailbox.clone());
+                self.mailbox.add_handle(self.slot());
+                let recv = RecvBody::for_tunnel(self.slot(), self.mailbox.clone());
                 Ok(Tunnel::stream(recv, send))
             }
             Some(TunnelKind::Transport)
@@ -236,7 +247,7 @@ impl Responder {
                 self.send_response(response, false)?;
                 poll_fn(|cx| {
                     self.mailbox.poll_slot(
-                        self.key,
+                        self.slot(),
                         cx,
                         "Responder",
                         |s| {
@@ -265,13 +276,13 @@ impl Responder {
 /// send buffer and the peer's flow-control windows allow.
 #[derive(Debug)]
 pub struct SendBody {
-    key: RequestKey,
+    key: SlotKey,
     mailbox: Arc<Mailbox>,
     reserved: usize,
 }
 
 impl SendBody {
-    pub(super) fn new(key: RequestKey, mailbox: Arc<Mailbox>) -> Self {
+    pub(crate) fn new(key: SlotKey, mailbox: Arc<Mailbox>) -> Self {
         mailbox.add_handle(key);
         SendBody {
             key,
@@ -405,7 +416,7 @@ impl SendBody {
 #[derive(Debug)]
 #[must_use = "a Finished does nothing unless awaited"]
 pub struct Finished {
-    key: RequestKey,
+    key: SlotKey,
     mailbox: Arc<Mailbox>,
 }
 
@@ -441,4 +452,15 @@ macro_rules! drop_handle {
     )*};
 }
 
-drop_handle!(Responder, SendBody, Finished);
+drop_handle!(SendBody, Finished);
+
+/// A responder dropped without answering resets its stream (HTTP/2 CANCEL; HTTP/1.1
+/// closes the connection), so the client is not left waiting.
+impl Drop for Responder {
+    fn drop(&mut self) {
+        if !self.answered {
+            send_reset(&self.mailbox, self.slot(), ErrorCode::CANCEL);
+        }
+        self.mailbox.drop_handle(self.slot());
+    }
+}

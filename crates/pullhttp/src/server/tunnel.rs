@@ -76,7 +76,7 @@ impl Tunnel {
         }
     }
 
-    pub(super) fn stream(recv: RecvBody, send: SendBody) -> Self {
+    pub(crate) fn stream(recv: RecvBody, send: SendBody) -> Self {
         Tunnel {
             inner: Inner::Stream {
                 recv,

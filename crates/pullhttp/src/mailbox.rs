@@ -1,5 +1,12 @@
-//! The mailbox between handles ([`Responder`](super::Responder), [`SendBody`](super::SendBody),
-//! [`RecvBody`](super::RecvBody)) and the connection's driver ([`Acceptor`](super::Acceptor)).
+//! The mailbox between handles and the connection's driver, for both roles: the server's
+//! ([`Responder`](crate::server::Responder), [`SendBody`](crate::server::SendBody),
+//! [`RecvBody`](crate::server::RecvBody) driven by the [`Acceptor`](crate::server::Acceptor))
+//! and the client's ([`SendRequest`](crate::client::SendRequest), its `ResponseFuture`, the
+//! same body handles, driven by [`client::handle::Connection`](crate::client::handle::Connection)).
+//!
+//! Slots are keyed by [`SlotKey`]: the server's slots by the connection's [`RequestKey`], the
+//! client's by a ticket the `SendRequest` handle draws before the driver has sent the request
+//! (so `send_request` answers at once; the driver maps tickets to keys).
 //!
 //! Protocol (DESIGN.md §2, layer 2):
 //! - One `Mutex<State>` per connection. It is held only to push or pop queue entries, read or
@@ -31,6 +38,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::{HeaderMap, request, response};
 use pullhttp_proto::RequestKey;
+use pullhttp_proto::h2;
 use pullhttp_proto::h2::ErrorCode;
 
 use crate::error::{Error, Kind};
@@ -38,40 +46,59 @@ use crate::error::{Error, Kind};
 /// How long a handle may wait with no driver activity before a debug warning.
 pub(crate) const STALL_WARNING: Duration = Duration::from_secs(5);
 
+/// Informational responses kept per request for `ResponseFuture::informational`; older
+/// ones are dropped (a server may send any number of them).
+pub(crate) const MAX_INFORMATIONAL: usize = 16;
+
 /// Octets a stream may have queued for the connection before `write` waits.
 pub(crate) const SEND_HIGH_WATER: usize = 256 << 10;
+
+/// What a slot is keyed by: a server exchange's key, or a client request's ticket.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum SlotKey {
+    /// The connection's key of the exchange.
+    Key(RequestKey),
+    /// A client request, numbered by its `SendRequest` before the driver sent it.
+    Ticket(u64),
+}
+
+impl From<RequestKey> for SlotKey {
+    fn from(key: RequestKey) -> Self {
+        SlotKey::Key(key)
+    }
+}
 
 /// A command from a handle to the driver.
 #[derive(Debug)]
 pub(crate) enum Op {
     Response {
-        key: RequestKey,
+        key: SlotKey,
         head: response::Parts,
         end_stream: bool,
     },
     Informational {
-        key: RequestKey,
+        key: SlotKey,
         head: response::Parts,
     },
     Data {
-        key: RequestKey,
+        key: SlotKey,
         data: Bytes,
         end_stream: bool,
     },
     Trailers {
-        key: RequestKey,
+        key: SlotKey,
         trailers: HeaderMap,
     },
     Reset {
-        key: RequestKey,
+        key: SlotKey,
         code: ErrorCode,
     },
     Release {
-        key: RequestKey,
+        key: SlotKey,
         n: usize,
     },
     Continue {
-        key: RequestKey,
+        key: SlotKey,
     },
     Push {
         parent: RequestKey,
@@ -80,6 +107,47 @@ pub(crate) enum Op {
     Ping {
         payload: [u8; 8],
     },
+    /// Client: a request, numbered by its `SendRequest`; `body` is polled by the driver.
+    Request {
+        ticket: u64,
+        head: request::Parts,
+        end_stream: bool,
+        body: Option<DriverBody>,
+    },
+}
+
+/// An error of a body polled by the driver.
+pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A request body the client's driver polls (`SendRequest::send`): nothing is spawned.
+pub(crate) struct DriverBody(
+    pub(crate) Pin<Box<dyn http_body::Body<Data = Bytes, Error = BoxError> + Send>>,
+);
+
+impl std::fmt::Debug for DriverBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DriverBody")
+            .field("end", &self.0.is_end_stream())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The client's connection-wide state shared with its `SendRequest` handles.
+#[derive(Debug, Default)]
+pub(crate) struct ClientState {
+    /// The next request's ticket.
+    pub(crate) next_ticket: u64,
+    /// Live `SendRequest` handles (with none left and nothing in flight, the connection
+    /// closes).
+    pub(crate) senders: usize,
+    /// Requests queued by handles and not yet sent by the driver.
+    pub(crate) waiting: usize,
+    /// The connection takes another request now (published by the driver every turn).
+    pub(crate) can_send: bool,
+    /// No request can be sent any more (GOAWAY, shutdown, or the end).
+    pub(crate) closed: bool,
+    pub(crate) ready_wakers: Vec<Waker>,
+    pub(crate) peer_settings: Option<h2::PeerSettings>,
 }
 
 /// What a stream's request asks to become, if answered with success.
@@ -123,7 +191,7 @@ pub(crate) struct Slot {
     /// What a successful answer turns the exchange into, if anything.
     pub(crate) tunnel: Option<TunnelKind>,
     /// HTTP/1.1 upgrade: the transport, once the driver handed it over.
-    pub(crate) upgraded: Option<super::Tunnel>,
+    pub(crate) upgraded: Option<crate::server::Tunnel>,
     /// The exchange is an HTTP/2 stream.
     pub(crate) h2: bool,
     /// An HTTP/2 tunnel reads the body (not the request's own `RecvBody`).
@@ -132,6 +200,16 @@ pub(crate) struct Slot {
     pub(crate) discard_body: bool,
     /// HTTP/1.1 `Expect: 100-continue` not yet answered.
     pub(crate) expect_continue: bool,
+    /// Client: the final response head, until the `ResponseFuture` takes it.
+    pub(crate) response: Option<response::Parts>,
+    /// Client: informational (1xx) heads not yet taken (at most [`MAX_INFORMATIONAL`]).
+    pub(crate) informational: VecDeque<response::Parts>,
+    /// Client: the reset means the server did not process the request.
+    pub(crate) retryable: bool,
+    /// Client: pushed requests promised on this stream, with their tickets.
+    pub(crate) pushes: VecDeque<(request::Parts, u64)>,
+    /// Client: the connection's key, once the driver sent the request.
+    pub(crate) stream: Option<RequestKey>,
     /// Live handles referring to this slot; it is dropped once none is left and the
     /// exchange is over.
     pub(crate) handles: usize,
@@ -167,9 +245,18 @@ pub(crate) struct State {
     last_drive: Option<tokio::time::Instant>,
     stall_warnings: usize,
     pub(crate) gone: bool,
-    pub(crate) slots: HashMap<RequestKey, Slot>,
+    pub(crate) slots: HashMap<SlotKey, Slot>,
     /// Application PINGs in flight, by payload.
     pub(crate) pings: HashMap<[u8; 8], PingSlot>,
+    /// Client connections only.
+    pub(crate) client: ClientState,
+}
+
+impl State {
+    /// Takes the driver's waker (to wake it after unlocking).
+    pub(crate) fn take_driver_waker(&mut self) -> Option<Waker> {
+        self.driver.take()
+    }
 }
 
 /// The shared mailbox of one connection.
@@ -229,6 +316,8 @@ impl Mailbox {
                 slot.take_wakers(&mut wakers);
             }
             wakers.extend(state.pings.values_mut().filter_map(|p| p.waker.take()));
+            state.client.closed = true;
+            wakers.append(&mut state.client.ready_wakers);
         }
         for w in wakers {
             w.wake();
@@ -236,7 +325,8 @@ impl Mailbox {
     }
 
     /// A handle of `key` appeared.
-    pub(crate) fn add_handle(&self, key: RequestKey) {
+    pub(crate) fn add_handle(&self, key: impl Into<SlotKey>) {
+        let key = key.into();
         if let Some(slot) = self.lock().slots.get_mut(&key) {
             slot.handles += 1;
         }
@@ -244,7 +334,8 @@ impl Mailbox {
 
     /// A handle of `key` was dropped: forget the slot when it was the last and the exchange
     /// is over.
-    pub(crate) fn drop_handle(&self, key: RequestKey) {
+    pub(crate) fn drop_handle(&self, key: impl Into<SlotKey>) {
+        let key = key.into();
         let mut state = self.lock();
         if let Some(slot) = state.slots.get_mut(&key) {
             slot.handles = slot.handles.saturating_sub(1);
@@ -255,7 +346,8 @@ impl Mailbox {
     }
 
     /// Forgets a finished slot no handle refers to.
-    pub(crate) fn collect(&self, key: RequestKey) {
+    pub(crate) fn collect(&self, key: impl Into<SlotKey>) {
+        let key = key.into();
         let mut state = self.lock();
         if state
             .slots
@@ -267,7 +359,8 @@ impl Mailbox {
     }
 
     /// Driver: runs `f` on a stream's slot under the lock, then wakes its handles.
-    pub(crate) fn update(&self, key: RequestKey, f: impl FnOnce(&mut Slot)) {
+    pub(crate) fn update(&self, key: impl Into<SlotKey>, f: impl FnOnce(&mut Slot)) {
+        let key = key.into();
         let wakers = {
             let mut state = self.lock();
             let Some(slot) = state.slots.get_mut(&key) else {
@@ -298,12 +391,13 @@ impl Mailbox {
     /// (in the same critical section, so no update is missed).
     pub(crate) fn poll_slot<T>(
         &self,
-        key: RequestKey,
+        key: impl Into<SlotKey>,
         cx: &mut Context<'_>,
         what: &str,
         check: impl FnOnce(&mut Slot) -> Option<T>,
         park: impl FnOnce(&mut Slot, Waker),
     ) -> Poll<Result<T, Error>> {
+        let key = key.into();
         let mut state = self.lock();
         let gone = state.gone;
         let Some(slot) = state.slots.get_mut(&key) else {
