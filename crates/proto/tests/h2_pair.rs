@@ -309,3 +309,61 @@ fn requests_racing_the_final_goaway_are_refused_as_retryable() {
     );
     assert_eq!(echo.closed, (true, true));
 }
+
+#[test]
+fn h2c_upgrade_client_and_server_continue_the_request_on_stream_1() {
+    let now = Instant::now();
+    // The client's HTTP2-Settings value carries its SETTINGS: make one non-default.
+    let mut client_config = Config::client();
+    client_config.initial_window_size = 1_000_000;
+    let value = Connection::http2_settings_value(&client_config);
+    assert!(!value.contains('=') && !value.contains('+') && !value.contains('/'));
+    let head = http::Request::get("http://x/up")
+        .body(())
+        .unwrap()
+        .into_parts()
+        .0;
+    let (mut server, skey) =
+        Connection::upgrade_from_http1(Config::server(), head.clone(), value.as_bytes(), now)
+            .unwrap();
+    assert_eq!(server.peer_settings().initial_window_size, 1_000_000);
+    let (mut client, ckey) =
+        Connection::client_upgrade_from_http1(client_config, &head, now).unwrap();
+    assert_eq!(ckey.id(), 1);
+    let mut got_request = false;
+    let mut status = None;
+    let mut body = Vec::new();
+    for _ in 0..20 {
+        transfer(&mut client, &mut server, now, usize::MAX);
+        while let Some(e) = server.next_event() {
+            if let Event::Request { key, head, .. } = e {
+                assert_eq!(key, skey);
+                assert_eq!(head.uri.path(), "/up");
+                got_request = true;
+                let resp = http::Response::new(()).into_parts().0;
+                server.send_response(key, &resp, false).unwrap();
+                server
+                    .send_data(key, Bytes::from_static(b"over h2"), true)
+                    .unwrap();
+            }
+        }
+        transfer(&mut server, &mut client, now, usize::MAX);
+        while let Some(e) = client.next_event() {
+            match e {
+                Event::Response { key, head, .. } if key == ckey => status = Some(head.status),
+                Event::Data { key, data, .. } if key == ckey => body.extend_from_slice(&data),
+                _ => {}
+            }
+        }
+    }
+    assert!(got_request);
+    assert_eq!(status, Some(http::StatusCode::OK));
+    assert_eq!(body, b"over h2");
+    // The next request the client opens is stream 3.
+    let next = http::Request::get("http://x/next")
+        .body(())
+        .unwrap()
+        .into_parts()
+        .0;
+    assert_eq!(client.send_request(&next, true).unwrap().id(), 3);
+}

@@ -537,3 +537,51 @@ async fn a_dropped_driver_fails_waiting_handles_instead_of_hanging() {
     );
     assert!(send.ready().await.is_err());
 }
+
+#[tokio::test]
+async fn h2c_upgrade_on_the_first_request_continues_over_http2_or_stays_on_http1() {
+    let mut builder = client::Builder::new();
+    builder.version(client::Version::H2cUpgrade);
+    // Our server upgrades: the first response comes over stream 1, the next request is
+    // an HTTP/2 stream.
+    let (a, b) = tokio::io::duplex(64 << 10);
+    tokio::spawn(our_server(b));
+    let (mut send, conn) = builder.handshake(a);
+    tokio::spawn(conn);
+    let (first, _) = send
+        .send_request(
+            Request::get("/first").header("host", "x").body(()).unwrap(),
+            true,
+        )
+        .unwrap();
+    let mut first = first.await.unwrap();
+    assert_eq!(first.version(), http::Version::HTTP_2);
+    assert_eq!(read_all(first.body_mut()).await, b"/first");
+    let (second, _) = send
+        .send_request(Request::get("http://x/second").body(()).unwrap(), true)
+        .unwrap();
+    let mut second = second.await.unwrap();
+    assert_eq!(second.version(), http::Version::HTTP_2);
+    assert_eq!(read_all(second.body_mut()).await, b"/second");
+    assert!(send.peer_settings().is_some());
+    // hyper's HTTP/1.1 server ignores the offer: the connection stays on HTTP/1.1.
+    let (a, b) = tokio::io::duplex(64 << 10);
+    tokio::spawn(async move {
+        hyper::server::conn::http1::Builder::new()
+            .serve_connection(TokioIo::new(b), hyper::service::service_fn(hyper_echo))
+            .await
+    });
+    let (mut send, conn) = builder.handshake(a);
+    tokio::spawn(conn);
+    for path in ["/one", "/two"] {
+        let (response, _) = send
+            .send_request(
+                Request::get(path).header("host", "x").body(()).unwrap(),
+                true,
+            )
+            .unwrap();
+        let mut response = response.await.unwrap();
+        assert_eq!(response.version(), http::Version::HTTP_11);
+        assert_eq!(read_all(response.body_mut()).await, path.as_bytes());
+    }
+}

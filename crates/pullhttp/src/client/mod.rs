@@ -24,7 +24,7 @@ use pullhttp_proto::h2::ErrorCode;
 use pullhttp_proto::{RequestKey, h1, h2};
 use tokio::io::{AsyncRead, AsyncWrite};
 
-use self::protocol::ClientProtocol;
+use self::protocol::{ClientProtocol, H2cUpgrade};
 use crate::driver::{Driver, Pumped, Versioned, now};
 use crate::error::Error;
 use crate::shutdown::ShutdownHandle;
@@ -37,6 +37,12 @@ pub enum Version {
     Http1,
     /// HTTP/2 by prior knowledge (h2c) or negotiated by ALPN `h2`.
     Http2,
+    /// HTTP/1.1 whose first request carries `Upgrade: h2c` (RFC 7540 §3.2, cleartext only):
+    /// if the server answers `101`, the connection continues as HTTP/2 and the request's
+    /// response comes over stream 1 (under the key `send_request` returned). A first request
+    /// with a body is sent without the upgrade offer (servers differ on upgrading those),
+    /// and a server that ignores the offer keeps the connection on HTTP/1.1.
+    H2cUpgrade,
 }
 
 /// Something a client connection reports.
@@ -193,16 +199,17 @@ impl Builder {
     /// `next_event` (HTTP/2: the preface and SETTINGS go first).
     pub fn connect<IO: AsyncRead + AsyncWrite + Unpin>(&self, io: IO) -> Connection<IO> {
         let now = now();
-        let core = match self.version {
-            Version::Http1 => Versioned::H1(Box::new(h1::Connection::new(self.h1.clone(), now))),
+        let mut h2 = self.h2.clone();
+        // The application credits data back as it takes it.
+        h2.flow_control = h2::FlowControl::Manual;
+        let h1 = || Versioned::H1(Box::new(h1::Connection::new(self.h1.clone(), now)));
+        let proto = match self.version {
+            Version::Http1 => ClientProtocol::new(h1(), None),
             Version::Http2 => {
-                let mut h2 = self.h2.clone();
-                // The application credits data back as it takes it.
-                h2.flow_control = h2::FlowControl::Manual;
-                Versioned::H2(Box::new(h2::Connection::new(h2, now)))
+                ClientProtocol::new(Versioned::H2(Box::new(h2::Connection::new(h2, now))), None)
             }
+            Version::H2cUpgrade => ClientProtocol::new(h1(), Some(H2cUpgrade::new(h2))),
         };
-        let proto = ClientProtocol { core };
         Connection {
             driver: Driver::new(io, proto, self.keep_alive_ping),
         }
@@ -294,7 +301,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
         head: &request::Parts,
         end_stream: bool,
     ) -> Result<RequestKey, Error> {
-        self.driver.proto.core.send_request(head, end_stream)
+        self.driver.proto.send_request(head, end_stream)
     }
 
     /// Queues request body data; returns how much was accepted (retry the rest after
@@ -305,22 +312,26 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
         data: Bytes,
         end_stream: bool,
     ) -> Result<usize, Error> {
+        let key = self.driver.proto.key(key);
         self.driver.proto.core.send_data(key, data, end_stream)
     }
 
     /// Ends the request body with trailers.
     pub fn send_trailers(&mut self, key: RequestKey, trailers: HeaderMap) -> Result<(), Error> {
+        let key = self.driver.proto.key(key);
         self.driver.proto.core.send_trailers(key, trailers)
     }
 
     /// Abandons a request: HTTP/2 RST_STREAM with `code`; HTTP/1.1 closes the connection.
     pub fn reset(&mut self, key: RequestKey, code: ErrorCode) -> Result<(), Error> {
+        let key = self.driver.proto.key(key);
         self.driver.proto.core.reset(key, code, now())
     }
 
     /// HTTP/2: `n` octets of the response body of `key` were consumed; credit them back.
     /// (Data is not credited automatically: the consumer decides when it has room.)
     pub fn release_capacity(&mut self, key: RequestKey, n: usize) {
+        let key = self.driver.proto.key(key);
         self.driver.proto.core.release(key, n);
     }
 

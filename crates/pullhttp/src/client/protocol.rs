@@ -6,20 +6,155 @@ use std::io::IoSlice;
 use std::time::Instant;
 
 use bytes::BytesMut;
+use http::header::{CONNECTION, HeaderValue, UPGRADE};
+use http::{StatusCode, request};
 use pullhttp_proto::h2::ErrorCode;
-use pullhttp_proto::{h1, h2};
+use pullhttp_proto::{RequestKey, h1, h2};
 
 use super::Event;
-use crate::driver::{Protocol, Step, Versioned};
+use crate::driver::{Protocol, Step, Versioned, now};
 use crate::error::Error;
 
 /// The protocol state of one client connection.
 #[derive(Debug)]
 pub(crate) struct ClientProtocol {
     pub(crate) core: Versioned,
+    /// `Upgrade: h2c` on the first request: still to try, or tried and awaiting the answer.
+    pub(crate) upgrade: Option<H2cUpgrade>,
+    /// After an h2c upgrade: stream 1's HTTP/2 key, and the HTTP/1.1 key the caller holds.
+    alias: Option<(RequestKey, RequestKey)>,
+}
+
+/// An `Upgrade: h2c` attempt (RFC 7540 §3.2).
+#[derive(Debug)]
+pub(crate) struct H2cUpgrade {
+    pub(crate) config: h2::Config,
+    /// The upgrading request's key and head, once sent.
+    sent: Option<(RequestKey, request::Parts)>,
+}
+
+impl H2cUpgrade {
+    pub(crate) fn new(config: h2::Config) -> Self {
+        H2cUpgrade { config, sent: None }
+    }
 }
 
 impl ClientProtocol {
+    pub(crate) fn new(core: Versioned, upgrade: Option<H2cUpgrade>) -> Self {
+        ClientProtocol {
+            core,
+            upgrade,
+            alias: None,
+        }
+    }
+
+    /// Sends a request; the first one carries `Upgrade: h2c` when asked for and it has no
+    /// body (servers upgrade only body-less requests reliably: hypercorn answers a POST over
+    /// HTTP/1.1).
+    pub(crate) fn send_request(
+        &mut self,
+        head: &request::Parts,
+        end_stream: bool,
+    ) -> Result<RequestKey, Error> {
+        let Some(upgrade) = self.upgrade.as_mut().filter(|u| u.sent.is_none()) else {
+            return self.core.send_request(head, end_stream);
+        };
+        if !end_stream {
+            self.upgrade = None;
+            return self.core.send_request(head, end_stream);
+        }
+        let mut with = head.clone();
+        let settings = h2::Connection::http2_settings_value(&upgrade.config);
+        let connection = match with.headers.get(CONNECTION).and_then(|v| v.to_str().ok()) {
+            Some(v) => format!("{v}, Upgrade, HTTP2-Settings"),
+            None => "Upgrade, HTTP2-Settings".to_owned(),
+        };
+        if let Ok(v) = HeaderValue::from_str(&connection) {
+            with.headers.insert(CONNECTION, v);
+        }
+        with.headers
+            .insert(UPGRADE, HeaderValue::from_static("h2c"));
+        if let Ok(v) = HeaderValue::from_str(&settings) {
+            with.headers.insert("http2-settings", v);
+        }
+        let key = self.core.send_request(&with, true)?;
+        upgrade.sent = Some((key, head.clone()));
+        Ok(key)
+    }
+
+    /// The connection's key for a key the caller holds (differs only for the request an h2c
+    /// upgrade carried over).
+    pub(crate) fn key(&self, key: RequestKey) -> RequestKey {
+        match self.alias {
+            Some((h2, h1)) if key == h1 => h2,
+            _ => key,
+        }
+    }
+
+    /// The h1 core answered the upgrading request: swallow the `101` and switch, or give
+    /// up on a refusal. Returns `true` when the event was consumed.
+    fn upgrade_step(&mut self, event: &h1::Event) -> bool {
+        let Some((up_key, _)) = self.upgrade.as_ref().and_then(|u| u.sent.as_ref()) else {
+            return false;
+        };
+        let up_key = *up_key;
+        match event {
+            h1::Event::Response { key, head, .. } if *key == up_key => {
+                if head.status == StatusCode::SWITCHING_PROTOCOLS {
+                    return true;
+                }
+                self.upgrade = None;
+                false
+            }
+            h1::Event::Upgraded { key } if *key == up_key => {
+                let Some(H2cUpgrade {
+                    config,
+                    sent: Some((h1_key, head)),
+                }) = self.upgrade.take()
+                else {
+                    return false;
+                };
+                let read_buf = self.core.take_upgraded().unwrap_or_default();
+                let now = now();
+                match h2::Connection::client_upgrade_from_http1(config, &head, now) {
+                    Ok((mut h2, h2_key)) => {
+                        h2.handle_input(&read_buf, now);
+                        self.core = Versioned::H2(Box::new(h2));
+                        self.alias = Some((h2_key, h1_key));
+                        true
+                    }
+                    Err(_) => false,
+                }
+            }
+            _ => false,
+        }
+    }
+
+    /// Reports stream 1 of an upgraded connection under the caller's HTTP/1.1 key.
+    fn rekey(&self, mut event: Event) -> Event {
+        let Some((h2, h1)) = self.alias else {
+            return event;
+        };
+        let fix = |k: &mut RequestKey| {
+            if *k == h2 {
+                *k = h1;
+            }
+        };
+        match &mut event {
+            Event::Response { key, .. }
+            | Event::Informational { key, .. }
+            | Event::Data { key, .. }
+            | Event::Trailers { key, .. }
+            | Event::Writable { key }
+            | Event::Sent { key }
+            | Event::Reset { key, .. }
+            | Event::Upgraded { key } => fix(key),
+            Event::PushPromise { parent, .. } => fix(parent),
+            _ => {}
+        }
+        event
+    }
+
     /// Whether another request can be sent now (HTTP/2: under the peer's stream limit and
     /// not shutting down; HTTP/1.1: idle or within the pipelining depth).
     pub(crate) fn can_send(&self) -> bool {
@@ -45,6 +180,7 @@ impl Protocol for ClientProtocol {
             let mapped = match &mut self.core {
                 Versioned::H1(c) => match c.next_event() {
                     None => return Step::Idle,
+                    Some(e) if self.upgrade.is_some() && self.upgrade_step(&e) => continue,
                     Some(e) => map_h1(e),
                 },
                 Versioned::H2(c) => match c.next_event() {
@@ -54,6 +190,7 @@ impl Protocol for ClientProtocol {
                 },
             };
             match mapped {
+                Some(Step::Event(e)) => return Step::Event(self.rekey(e)),
                 Some(step) => return step,
                 None => continue,
             }

@@ -480,6 +480,66 @@ impl Connection {
     }
 }
 
+impl Connection {
+    /// Client: the `HTTP2-Settings` value for an `Upgrade: h2c` request (RFC 7540 §3.2.1):
+    /// the payload of the SETTINGS frame this configuration starts with, base64url without
+    /// padding.
+    pub fn http2_settings_value(config: &Config) -> String {
+        let mut frame = bytes::BytesMut::new();
+        crate::h2::frame::Settings {
+            ack: false,
+            params: config.initial_settings(),
+        }
+        .encode(&mut frame);
+        base64url_encode(&frame[9..])
+    }
+
+    /// Client: the HTTP/2 connection after the server answered `101` to an `Upgrade: h2c`
+    /// request (RFC 7540 §3.2). The request (`head`, sent over HTTP/1.1 without a body)
+    /// becomes stream 1, half-closed (local): its response comes as for any request, under
+    /// the returned key. The connection preface and our SETTINGS are queued first; feed the
+    /// octets that followed the `101` as input.
+    pub fn client_upgrade_from_http1(
+        mut config: Config,
+        head: &request::Parts,
+        now: Instant,
+    ) -> Result<(Connection, RequestKey), Misuse> {
+        config.role = Role::Client;
+        let mut conn = Connection::new(config, now);
+        let id = conn.streams.take_local_id().ok_or(Misuse::Closing)?;
+        let mut stream = Stream::new(
+            id,
+            State::HalfClosedLocal,
+            conn.config.initial_window_size,
+            conn.peer.initial_window_size,
+        );
+        stream.send.phase = SendPhase::Done;
+        stream.send.head_request = head.method == Method::HEAD;
+        conn.streams.insert(stream);
+        let key = conn.key(id);
+        Ok((conn, key))
+    }
+}
+
+/// Encodes base64url without padding (RFC 4648 §5).
+fn base64url_encode(input: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
+    for chunk in input.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..=chunk.len() {
+            let index = (n >> (18 - 6 * i)) & 63;
+            out.push(char::from(ALPHABET[index as usize]));
+        }
+    }
+    out
+}
+
 /// Decodes base64url without padding (RFC 4648 §5), as `HTTP2-Settings` is sent; trailing
 /// `=` are tolerated.
 fn base64url_decode(input: &[u8]) -> Option<Vec<u8>> {
