@@ -585,3 +585,98 @@ async fn h2c_upgrade_on_the_first_request_continues_over_http2_or_stays_on_http1
         assert_eq!(read_all(response.body_mut()).await, path.as_bytes());
     }
 }
+
+#[tokio::test]
+async fn wire_control_http1_header_case_and_http2_pseudo_and_settings_order() {
+    use proto::h2::PseudoHeader;
+    use proto::h2::frame::{Frame, FrameReader, SettingId};
+    use proto::h2::hpack::Decoder;
+    // HTTP/1.1: names in the case and order the HeaderCase extension gives.
+    let (a, mut b) = tokio::io::duplex(64 << 10);
+    let (mut send, conn) = client::handshake(a);
+    tokio::spawn(conn);
+    let mut req = Request::get("/case")
+        .header("host", "x")
+        .header("x-second", "2")
+        .header("x-first", "1")
+        .body(())
+        .unwrap();
+    let mut case = proto::h1::HeaderCase::new();
+    for name in ["X-First", "Host", "X-SECOND"] {
+        case.push(name);
+    }
+    req.extensions_mut().insert(case);
+    let (response, _) = send.send_request(req, true).unwrap();
+    let head = read_head(&mut b).await;
+    b.write_all(b"HTTP/1.1 204 No Content\r\n\r\n")
+        .await
+        .unwrap();
+    assert_eq!(response.await.unwrap().status(), 204);
+    let names: Vec<&str> = head
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split(':').next())
+        .filter(|n| !n.is_empty())
+        .collect();
+    assert_eq!(names, ["X-First", "Host", "X-SECOND"], "{head}");
+    // HTTP/2: pseudo-headers and SETTINGS in the configured order and values.
+    let (a, mut b) = tokio::io::duplex(64 << 10);
+    let mut builder = http2();
+    let h2 = builder.http2();
+    h2.pseudo_order = [
+        PseudoHeader::Method,
+        PseudoHeader::Authority,
+        PseudoHeader::Scheme,
+        PseudoHeader::Path,
+        PseudoHeader::Protocol,
+    ];
+    h2.settings_order = vec![SettingId::INITIAL_WINDOW_SIZE, SettingId::HEADER_TABLE_SIZE];
+    h2.initial_window_size = 6_291_456;
+    h2.header_table_size = 65_536;
+    let (mut send, conn) = builder.handshake(a);
+    tokio::spawn(conn);
+    let _response = send
+        .send_request(
+            Request::get("https://example.org/p").body(()).unwrap(),
+            true,
+        )
+        .unwrap();
+    let mut preface = [0; 24];
+    b.read_exact(&mut preface).await.unwrap();
+    let mut reader = FrameReader::new();
+    let mut buf = bytes::BytesMut::new();
+    let mut settings = None;
+    let mut fields = None;
+    while fields.is_none() {
+        let mut chunk = [0; 4096];
+        let n = b.read(&mut chunk).await.unwrap();
+        assert!(n > 0, "the client closed before its HEADERS");
+        buf.extend_from_slice(&chunk[..n]);
+        while let Some(frame) = reader.decode(&mut buf).unwrap() {
+            match frame {
+                Frame::Settings(s) if !s.ack && settings.is_none() => settings = Some(s.params),
+                Frame::Headers(h) => {
+                    let mut names = Vec::new();
+                    Decoder::default()
+                        .decode(&h.block, |f| {
+                            names.push(String::from_utf8_lossy(&f.name).into_owned())
+                        })
+                        .unwrap();
+                    fields = Some(names);
+                }
+                _ => {}
+            }
+        }
+    }
+    assert_eq!(
+        settings.unwrap(),
+        [
+            (SettingId::INITIAL_WINDOW_SIZE, 6_291_456),
+            (SettingId::HEADER_TABLE_SIZE, 65_536)
+        ]
+    );
+    assert_eq!(
+        fields.unwrap()[..4],
+        [":method", ":authority", ":scheme", ":path"]
+    );
+}
