@@ -680,3 +680,27 @@ async fn wire_control_http1_header_case_and_http2_pseudo_and_settings_order() {
         [":method", ":authority", ":scheme", ":path"]
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_h2c_upgraded_connection_closes_once_its_senders_are_gone() {
+    let mut builder = client::Builder::new();
+    builder.version(client::Version::H2cUpgrade);
+    let (a, b) = tokio::io::duplex(64 << 10);
+    tokio::spawn(our_server(b));
+    let (mut send, conn) = builder.handshake(a);
+    let driver = tokio::spawn(conn);
+    let (response, _) = send
+        .send_request(
+            Request::get("/x").header("host", "x").body(()).unwrap(),
+            true,
+        )
+        .unwrap();
+    let mut response = response.await.unwrap();
+    assert_eq!(read_all(response.body_mut()).await, b"/x");
+    drop((send, response));
+    tokio::time::timeout(Duration::from_secs(5), driver)
+        .await
+        .expect("closed well before the drain timeout")
+        .unwrap()
+        .unwrap();
+}

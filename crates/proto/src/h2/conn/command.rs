@@ -515,6 +515,8 @@ impl Connection {
         );
         stream.send.phase = SendPhase::Done;
         stream.send.head_request = head.method == Method::HEAD;
+        // The request went out over HTTP/1.1, whose `Sent` the caller already has.
+        stream.send_reported = true;
         conn.streams.insert(stream);
         let key = conn.key(id);
         Ok((conn, key))

@@ -1,0 +1,291 @@
+//! A small curl: GET (or POST with `-d`) over HTTP/1.1 or HTTP/2 with the client handle API,
+//! printing the status line and headers to stderr and the body, byte for byte, to stdout.
+//!
+//! ```text
+//! cargo run -p pullhttp --example client -- [OPTIONS] URL
+//!   --http2-prior-knowledge   HTTP/2 without negotiation (cleartext h2c)
+//!   --http2                   cleartext: offer `Upgrade: h2c` on the request
+//!                             (TLS: ALPN offers h2 and http/1.1 anyway)
+//!   -d FILE | -d @FILE        POST the file's contents
+//!   -H 'Name: value'          add a request field (repeatable)
+//!   --insecure                TLS: accept any certificate
+//!   --cacert FILE             TLS: trust the PEM certificate(s) in FILE
+//!   --parallel N              send N copies of the request at once on the one connection
+//!                             (HTTP/2 multiplexes them; HTTP/1.1 queues them); all bodies
+//!                             must be equal, one is printed
+//! ```
+//!
+//! `https://` URLs use `tokio-rustls` with the ring provider and ALPN (`h2`, `http/1.1`);
+//! the negotiated protocol picks the version. The connection is driven by a spawned task
+//! (`tokio::spawn(conn)`); requests go through clones of the `SendRequest`.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{Request, Uri};
+use http_body_util::Full;
+use pullhttp::client::{self, SendRequest};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_rustls::rustls;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+#[derive(Default)]
+struct Options {
+    prior_knowledge: bool,
+    upgrade: bool,
+    data: Option<Bytes>,
+    headers: Vec<(String, String)>,
+    insecure: bool,
+    cacert: Option<String>,
+    parallel: usize,
+    url: Option<Uri>,
+}
+
+fn usage() -> ! {
+    eprintln!(
+        "usage: client [--http2-prior-knowledge] [--http2] [-d FILE] [-H 'Name: value'] \
+         [--insecure] [--cacert FILE] [--parallel N] URL"
+    );
+    std::process::exit(2)
+}
+
+fn parse() -> Result<Options, BoxError> {
+    let mut o = Options {
+        parallel: 1,
+        ..Options::default()
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--http2-prior-knowledge" => o.prior_knowledge = true,
+            "--http2" => o.upgrade = true,
+            "--insecure" | "-k" => o.insecure = true,
+            "--cacert" => o.cacert = Some(args.next().unwrap_or_else(|| usage())),
+            "-d" | "--data-binary" => {
+                let file = args.next().unwrap_or_else(|| usage());
+                let file = file.strip_prefix('@').unwrap_or(&file);
+                o.data = Some(Bytes::from(std::fs::read(file)?));
+            }
+            "-H" => {
+                let h = args.next().unwrap_or_else(|| usage());
+                let (name, value) = h.split_once(':').unwrap_or_else(|| usage());
+                o.headers
+                    .push((name.trim().to_owned(), value.trim().to_owned()));
+            }
+            "--parallel" => {
+                o.parallel = args.next().unwrap_or_else(|| usage()).parse()?;
+            }
+            url if !url.starts_with('-') => o.url = Some(url.parse()?),
+            _ => usage(),
+        }
+    }
+    Ok(o)
+}
+
+#[tokio::main]
+async fn main() {
+    if let Err(e) = run().await {
+        eprintln!("client: {e}");
+        std::process::exit(1);
+    }
+}
+
+async fn run() -> Result<(), BoxError> {
+    let o = parse()?;
+    let url = o.url.clone().unwrap_or_else(|| usage());
+    let tls = match url.scheme_str() {
+        Some("https") => true,
+        Some("http") => false,
+        _ => return Err("the URL must be http:// or https://".into()),
+    };
+    let host = url.host().ok_or("the URL has no host")?.to_owned();
+    let port = url.port_u16().unwrap_or(if tls { 443 } else { 80 });
+    let tcp = TcpStream::connect((host.as_str(), port)).await?;
+    tcp.set_nodelay(true)?;
+    if tls {
+        let connector = tokio_rustls::TlsConnector::from(Arc::new(tls_config(&o)?));
+        let name =
+            rustls::pki_types::ServerName::try_from(host.trim_matches(['[', ']']))?.to_owned();
+        let io = connector.connect(name, tcp).await?;
+        let h2 = io.get_ref().1.alpn_protocol() == Some(b"h2");
+        let version = if h2 {
+            client::Version::Http2
+        } else {
+            client::Version::Http1
+        };
+        exchange(io, version, &o, &url).await
+    } else {
+        let version = if o.prior_knowledge {
+            client::Version::Http2
+        } else if o.upgrade {
+            client::Version::H2cUpgrade
+        } else {
+            client::Version::Http1
+        };
+        exchange(tcp, version, &o, &url).await
+    }
+}
+
+/// Sends the request(s) on one connection and prints the answer.
+async fn exchange<IO>(
+    io: IO,
+    version: client::Version,
+    o: &Options,
+    url: &Uri,
+) -> Result<(), BoxError>
+where
+    IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let mut builder = client::Builder::new();
+    builder.version(version);
+    let (send, conn) = builder.handshake(io);
+    let driver = tokio::spawn(conn);
+    let mut tasks = Vec::new();
+    for _ in 0..o.parallel.max(1) {
+        let request = build_request(o, url, version)?;
+        tasks.push(tokio::spawn(fetch(send.clone(), request)));
+    }
+    drop(send);
+    let mut bodies = Vec::new();
+    for (i, task) in tasks.into_iter().enumerate() {
+        let (head, body) = task.await??;
+        if i == 0 {
+            eprint!("{head}");
+        }
+        bodies.push(body);
+    }
+    if let Some(odd) = bodies.iter().position(|b| *b != bodies[0]) {
+        return Err(format!("response {odd} differs from response 0").into());
+    }
+    let mut stdout = tokio::io::stdout();
+    stdout.write_all(&bodies[0]).await?;
+    stdout.flush().await?;
+    if o.parallel > 1 {
+        eprintln!("{} responses, all equal", bodies.len());
+    }
+    // Every SendRequest is gone and nothing is in flight: the connection closes itself.
+    driver.await??;
+    Ok(())
+}
+
+fn build_request(
+    o: &Options,
+    url: &Uri,
+    version: client::Version,
+) -> Result<Request<Full<Bytes>>, BoxError> {
+    // HTTP/1.1 takes the origin-form target and a Host field; HTTP/2 the absolute URI
+    // (its :authority and :scheme come from it).
+    let authority = url.authority().ok_or("the URL has no authority")?.as_str();
+    let target = if version == client::Version::Http2 {
+        url.to_string()
+    } else {
+        url.path_and_query().map_or("/", |p| p.as_str()).to_owned()
+    };
+    let method = if o.data.is_some() { "POST" } else { "GET" };
+    let mut builder = Request::builder().method(method).uri(target);
+    if version != client::Version::Http2 {
+        builder = builder.header("host", authority);
+    }
+    builder = builder.header("user-agent", "pullhttp-example-client");
+    for (name, value) in &o.headers {
+        builder = builder.header(name.as_str(), value.as_str());
+    }
+    Ok(builder.body(Full::new(o.data.clone().unwrap_or_default()))?)
+}
+
+/// One request: the printed head and the whole body.
+async fn fetch(
+    mut send: SendRequest,
+    request: Request<Full<Bytes>>,
+) -> Result<(String, Vec<u8>), BoxError> {
+    send.ready().await?;
+    let mut response = send.send(request)?.await?;
+    let mut head = format!("{:?} {}\n", response.version(), response.status());
+    for (name, value) in response.headers() {
+        head.push_str(&format!(
+            "{name}: {}\n",
+            String::from_utf8_lossy(value.as_bytes())
+        ));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.body_mut().data().await {
+        body.extend_from_slice(&chunk?);
+    }
+    Ok((head, body))
+}
+
+fn tls_config(o: &Options) -> Result<rustls::ClientConfig, BoxError> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()?;
+    let mut config = if o.insecure {
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(AcceptAny(provider)))
+            .with_no_client_auth()
+    } else {
+        let mut roots = rustls::RootCertStore::empty();
+        let file = o
+            .cacert
+            .as_ref()
+            .ok_or("https needs --cacert FILE or --insecure (no system roots here)")?;
+        use rustls::pki_types::pem::PemObject;
+        for cert in rustls::pki_types::CertificateDer::pem_file_iter(file)? {
+            roots.add(cert?)?;
+        }
+        builder.with_root_certificates(roots).with_no_client_auth()
+    };
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(config)
+}
+
+/// `--insecure`: any certificate is accepted (signatures are still checked).
+#[derive(Debug)]
+struct AcceptAny(Arc<rustls::crypto::CryptoProvider>);
+
+impl rustls::client::danger::ServerCertVerifier for AcceptAny {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &rustls::pki_types::CertificateDer<'_>,
+        _intermediates: &[rustls::pki_types::CertificateDer<'_>],
+        _server_name: &rustls::pki_types::ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
