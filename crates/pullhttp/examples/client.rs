@@ -149,12 +149,29 @@ where
     }
     drop(send);
     let mut bodies = Vec::new();
+    let mut failed = 0;
     for (i, task) in tasks.into_iter().enumerate() {
-        let (head, body) = task.await??;
-        if i == 0 {
-            eprint!("{head}");
+        match task.await? {
+            Ok((head, body)) => {
+                if bodies.is_empty() {
+                    eprint!("{head}");
+                }
+                bodies.push(body);
+            }
+            // With several requests, say which failed and whether it may be sent again
+            // (a GOAWAY refuses the streams the server did not process).
+            Err(e) if o.parallel > 1 => {
+                let retryable = e
+                    .downcast_ref::<pullhttp::Error>()
+                    .is_some_and(pullhttp::Error::is_retryable);
+                eprintln!("request {i} failed: {e} (retryable: {retryable})");
+                failed += 1;
+            }
+            Err(e) => return Err(e),
         }
-        bodies.push(body);
+    }
+    if failed > 0 {
+        return Err(format!("{failed} of {} requests failed", o.parallel).into());
     }
     if let Some(odd) = bodies.iter().position(|b| *b != bodies[0]) {
         return Err(format!("response {odd} differs from response 0").into());

@@ -2,7 +2,12 @@
 //! request, await the `101`, take the transport and the octets the server sent right after
 //! it with `without_shutdown`, and go on as a WebSocket with `tokio-tungstenite`.
 //!
-//! `cargo run -p pullhttp --example websocket_client -- ws://127.0.0.1:9001/path [MESSAGE...]`
+//! With `--http2` it speaks RFC 8441 instead (HTTP/2 by prior knowledge): it waits for the
+//! server's SETTINGS to allow extended CONNECT, sends `:method CONNECT` with
+//! `:protocol websocket`, and the stream becomes the WebSocket's transport
+//! (`client::tunnel`).
+//!
+//! `cargo run -p pullhttp --example websocket_client -- [--http2] ws://127.0.0.1:9001/path [MESSAGE...]`
 //! sends each message (default: `hello`) and prints `got: <reply>` for each reply. A
 //! message the server sent unasked right after its `101` is printed first, as
 //! `read-ahead: N octets` then `got: ...`.
@@ -27,7 +32,11 @@ async fn main() {
 }
 
 async fn run() -> Result<(), BoxError> {
-    let mut args = std::env::args().skip(1);
+    let mut args = std::env::args().skip(1).peekable();
+    let h2 = args.peek().is_some_and(|a| a == "--http2");
+    if h2 {
+        args.next();
+    }
     let url: Uri = args
         .next()
         .ok_or("usage: websocket_client ws://HOST:PORT/PATH [MESSAGE...]")?
@@ -38,6 +47,9 @@ async fn run() -> Result<(), BoxError> {
     }
     let authority = url.authority().ok_or("the URL has no authority")?.clone();
     let tcp = TcpStream::connect((authority.host(), authority.port_u16().unwrap_or(80))).await?;
+    if h2 {
+        return over_http2(tcp, &url, messages).await;
+    }
     let (mut send, conn) = client::handshake(tcp);
     // The connection is driven until the upgrade, then hands the transport over.
     let parts = tokio::spawn(conn.without_shutdown());
@@ -63,13 +75,58 @@ async fn run() -> Result<(), BoxError> {
     }
     let parts = parts.await??;
     // Anything the server sent unasked came with the 101: print it before the echoes.
-    let mut greeting = !parts.read_buf.is_empty();
+    let greeting = !parts.read_buf.is_empty();
     if greeting {
         println!("read-ahead: {} octets", parts.read_buf.len());
     }
     let mut ws =
         WebSocketStream::from_partially_read(parts.io, parts.read_buf.to_vec(), Role::Client, None)
             .await;
+    chat(&mut ws, messages, greeting).await?;
+    ws.close(None).await?;
+    Ok(())
+}
+
+/// RFC 8441: the WebSocket over one HTTP/2 stream.
+async fn over_http2(tcp: TcpStream, url: &Uri, messages: Vec<String>) -> Result<(), BoxError> {
+    let mut builder = client::Builder::new();
+    builder.version(client::Version::Http2);
+    let (mut send, conn) = builder.handshake(tcp);
+    tokio::spawn(conn);
+    if !send.peer_settings_ready().await?.enable_connect_protocol {
+        return Err("the server does not accept extended CONNECT (RFC 8441)".into());
+    }
+    let mut request = Request::connect(format!(
+        "http://{}{}",
+        url.authority().ok_or("no authority")?,
+        url.path()
+    ))
+    .header("sec-websocket-version", "13")
+    .body(())?;
+    request
+        .extensions_mut()
+        .insert(pullhttp::proto::h2::Protocol::from_static("websocket"));
+    let (response, body) = send.send_request(request, false)?;
+    let response = response.await?;
+    if response.status() != StatusCode::OK {
+        return Err(format!("the server answered {}", response.status()).into());
+    }
+    let tunnel = client::tunnel(response, body.ok_or("no request body handle")?)?;
+    let mut ws = WebSocketStream::from_raw_socket(tunnel, Role::Client, None).await;
+    chat(&mut ws, messages, false).await?;
+    ws.close(None).await?;
+    Ok(())
+}
+
+/// Sends each message and prints the reply (a greeting first, if one is expected).
+async fn chat<S>(
+    ws: &mut WebSocketStream<S>,
+    messages: Vec<String>,
+    mut greeting: bool,
+) -> Result<(), BoxError>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
     for message in messages {
         ws.send(Message::text(message)).await?;
         loop {
@@ -90,6 +147,5 @@ async fn run() -> Result<(), BoxError> {
             }
         }
     }
-    ws.close(None).await?;
     Ok(())
 }

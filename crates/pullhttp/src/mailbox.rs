@@ -148,6 +148,8 @@ pub(crate) struct ClientState {
     pub(crate) closed: bool,
     pub(crate) ready_wakers: Vec<Waker>,
     pub(crate) peer_settings: Option<h2::PeerSettings>,
+    /// The connection speaks HTTP/1.1 (no SETTINGS will come).
+    pub(crate) http1: bool,
 }
 
 /// What a stream's request asks to become, if answered with success.

@@ -379,11 +379,8 @@ async fn http2_connect_and_extended_connect_streams_are_tunnels() {
     let (mut send, conn) = http2().handshake(a);
     tokio::spawn(conn);
     // Wait for the server's SETTINGS: extended CONNECT needs SETTINGS_ENABLE_CONNECT_PROTOCOL.
-    send.ready().await.unwrap();
-    while send.peer_settings().is_none() {
-        tokio::task::yield_now().await;
-    }
-    assert!(send.peer_settings().unwrap().enable_connect_protocol);
+    let settings = send.peer_settings_ready().await.unwrap();
+    assert!(settings.enable_connect_protocol);
     for extended in [false, true] {
         let mut req = if extended {
             Request::connect("http://x/ws").body(()).unwrap()

@@ -204,3 +204,17 @@ async fn connect_tunnel_example_reaches_the_target_through_http1_and_http2_proxi
         assert!(stderr.contains("target: HTTP/1.1 200"), "{stderr}");
     }
 }
+
+#[tokio::test]
+async fn websocket_client_example_speaks_http1_upgrade_and_rfc_8441_to_the_websocket_server() {
+    let (child, addr, _out) = start("websocket_server");
+    let _stop = Stop(child);
+    let url = format!("ws://{addr}/ws");
+    let out = run_example("websocket_client", &[url.as_str(), "a", "b"]).await;
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "got: echo[1]:a\ngot: echo[1]:b\n"
+    );
+    let out = run_example("websocket_client", &["--http2", url.as_str(), "c"]).await;
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "got: echo[2]:c\n");
+}

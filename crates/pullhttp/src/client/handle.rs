@@ -130,6 +130,36 @@ impl SendRequest {
         self.mailbox.lock().client.peer_settings.clone()
     }
 
+    /// HTTP/2: waits for the server's first SETTINGS (to know, for example, whether it
+    /// accepts extended CONNECT) and returns them. `Misuse` on HTTP/1.1; `Closed` if the
+    /// connection ends first.
+    pub async fn peer_settings_ready(&mut self) -> Result<h2::PeerSettings, Error> {
+        poll_fn(|cx| {
+            let mut state = self.mailbox.lock();
+            if let Some(s) = &state.client.peer_settings {
+                return Poll::Ready(Ok(s.clone()));
+            }
+            if state.client.http1 {
+                return Poll::Ready(Err(Error::with(Kind::Misuse, "HTTP/1.1 has no SETTINGS")));
+            }
+            if state.client.closed || state.gone {
+                return Poll::Ready(Err(closed_error()));
+            }
+            if !state
+                .client
+                .ready_wakers
+                .iter()
+                .any(|w| w.will_wake(cx.waker()))
+            {
+                state.client.ready_wakers.push(cx.waker().clone());
+            }
+            drop(state);
+            self.mailbox.check_stall("SendRequest", cx);
+            Poll::Pending
+        })
+        .await
+    }
+
     /// A handle for PINGs whose answers are awaited (HTTP/2).
     pub fn ping_pong(&self) -> PingPong {
         PingPong::new(self.mailbox.clone())
@@ -789,7 +819,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
         }
     }
 
-    /// Tells the handles whether a request can go now, and the peer's settings; closes
+    /// Tells the handles whether a request can go now and the version; closes
     /// the connection once nobody can send another request and nothing is in flight.
     fn publish(&mut self) {
         let can_send = self.conn.can_send_request();
@@ -797,9 +827,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
             let mut state = self.mailbox.lock();
             let c = &mut state.client;
             c.can_send = can_send;
-            if c.peer_settings.is_none() {
-                c.peer_settings = self.conn.peer_settings().cloned();
-            }
+            c.http1 = self.conn.version() != http::Version::HTTP_2;
             c.senders == 0
         };
         let idle = self.exchanges.is_empty() && self.waiting.is_empty();
@@ -958,6 +986,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
             }
             Event::PeerSettings => {
                 self.mailbox.lock().client.peer_settings = self.conn.peer_settings().cloned();
+                self.wake_ready();
             }
             Event::Pong { payload } => self.mailbox.answer_ping(payload, Ok(())),
             Event::Upgraded { .. } => self.upgraded = true,
