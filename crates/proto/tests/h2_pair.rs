@@ -330,6 +330,17 @@ fn h2c_upgrade_client_and_server_continue_the_request_on_stream_1() {
     let (mut client, ckey) =
         Connection::client_upgrade_from_http1(client_config, &head, now).unwrap();
     assert_eq!(ckey.id(), 1);
+    // The settings are in force at once; the preface's SETTINGS frame is empty.
+    assert_eq!(client.local_settings().initial_window_size, 1_000_000);
+    let mut out = Vec::new();
+    for c in client.output_chunks() {
+        out.extend_from_slice(c);
+    }
+    assert_eq!(
+        &out[24..33],
+        &[0, 0, 0, 4, 0, 0, 0, 0, 0],
+        "an empty SETTINGS after the preface"
+    );
     let mut got_request = false;
     let mut status = None;
     let mut body = Vec::new();

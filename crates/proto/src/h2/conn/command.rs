@@ -497,15 +497,20 @@ impl Connection {
     /// Client: the HTTP/2 connection after the server answered `101` to an `Upgrade: h2c`
     /// request (RFC 7540 §3.2). The request (`head`, sent over HTTP/1.1 without a body)
     /// becomes stream 1, half-closed (local): its response comes as for any request, under
-    /// the returned key. The connection preface and our SETTINGS are queued first; feed the
-    /// octets that followed the `101` as input.
+    /// the returned key. The configuration's settings are in force at once (the `101`
+    /// acknowledged `HTTP2-Settings`); the connection preface with an empty SETTINGS frame
+    /// is queued first. Feed the octets that followed the `101` as input.
     pub fn client_upgrade_from_http1(
         mut config: Config,
         head: &request::Parts,
         now: Instant,
     ) -> Result<(Connection, RequestKey), Misuse> {
         config.role = Role::Client;
-        let mut conn = Connection::new(config, now);
+        // The settings went in HTTP2-Settings and the 101 acknowledged them: the preface's
+        // SETTINGS frame is empty (a server that re-applied the same values while encoding
+        // the response could otherwise emit a table size update mid-block, as Go's x/net
+        // 0.7 h2c handler does).
+        let mut conn = Connection::with_settings_announced(config, now, false);
         let id = conn.streams.take_local_id().ok_or(Misuse::Closing)?;
         let mut stream = Stream::new(
             id,

@@ -164,6 +164,13 @@ impl Connection {
     /// A connection in the given role. A client queues its preface at once; both sides
     /// queue their SETTINGS (and a WINDOW_UPDATE opening the connection window).
     pub fn new(config: Config, now: Instant) -> Self {
+        Connection::with_settings_announced(config, now, true)
+    }
+
+    /// `announce`: our first SETTINGS frame carries the configuration's parameters; without,
+    /// they are already in force (an h2c upgrade's `HTTP2-Settings`, acknowledged by the
+    /// `101`) and the preface's SETTINGS frame is empty.
+    pub(crate) fn with_settings_announced(config: Config, now: Instant, announce: bool) -> Self {
         let mut reader = FrameReader::new();
         reader.set_max_continuation_frames(config.max_continuation_frames);
         reader.set_max_header_block_size(config.max_header_block_size);
@@ -213,16 +220,25 @@ impl Connection {
             handshake_deadline,
             config,
         };
-        conn.start(now);
+        conn.start(now, announce);
         conn
     }
 
-    fn start(&mut self, now: Instant) {
+    fn start(&mut self, now: Instant, announce: bool) {
         if self.config.role == Role::Client {
             self.out.buf().put_slice(PREFACE);
         }
         let params = self.config.initial_settings();
-        self.send_settings_frame(params, now);
+        if announce {
+            self.send_settings_frame(params, now);
+        } else {
+            // In force already (RFC 7540 §3.2.1: the 101 acknowledges HTTP2-Settings).
+            self.local.sent(params, now);
+            if let Some(params) = self.local.acked() {
+                self.apply_local_settings(&params);
+            }
+            self.send_settings_frame(Vec::new(), now);
+        }
         if let Some(extra) = self
             .config
             .connection_window_size

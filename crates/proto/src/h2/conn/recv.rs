@@ -198,7 +198,7 @@ impl Connection {
     }
 
     /// Our SETTINGS were acknowledged: receive-side values take effect (§6.5.3).
-    fn apply_local_settings(&mut self, params: &[(SettingId, u32)]) {
+    pub(super) fn apply_local_settings(&mut self, params: &[(SettingId, u32)]) {
         let limits = self.local.limits().clone();
         self.codec
             .decoder
