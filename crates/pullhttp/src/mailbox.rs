@@ -326,6 +326,31 @@ impl Mailbox {
         }
     }
 
+    /// The connection is over: every exchange not complete both ways is reset with `code`
+    /// for its handles, every PING waiting for its answer fails, and (client) no request
+    /// can be sent any more. Wakes everyone waiting.
+    pub(crate) fn end(&self, code: ErrorCode) {
+        let mut wakers = Vec::new();
+        {
+            let mut state = self.lock();
+            for slot in state.slots.values_mut() {
+                if !(slot.sent && slot.end) {
+                    slot.reset.get_or_insert(code);
+                }
+                slot.take_wakers(&mut wakers);
+            }
+            for ping in state.pings.values_mut() {
+                ping.done
+                    .get_or_insert_with(|| Err(Error::with(Kind::Closed, "connection closed")));
+                wakers.extend(ping.waker.take());
+            }
+            state.client.closed = true;
+            state.client.waiting = 0;
+            wakers.append(&mut state.client.ready_wakers);
+        }
+        wakers.into_iter().for_each(Waker::wake);
+    }
+
     /// A handle of `key` appeared.
     pub(crate) fn add_handle(&self, key: impl Into<SlotKey>) {
         let key = key.into();

@@ -9,7 +9,7 @@ use std::convert::Infallible;
 use std::time::Duration;
 
 use bytes::Bytes;
-use common::body;
+use common::{body, read_head};
 use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
@@ -92,32 +92,7 @@ async fn http1_requests_one_after_another_against_hyper_with_driver_polled_bodie
 #[tokio::test]
 async fn http2_clones_multiplex_large_bodies_against_the_h2_server() {
     let (a, b) = tokio::io::duplex(64 << 10);
-    tokio::spawn(async move {
-        let mut server = h2::server::handshake(b).await.unwrap();
-        while let Some(Ok((req, mut respond))) = server.accept().await {
-            tokio::spawn(async move {
-                let mut body = req.into_body();
-                let mut got = Vec::new();
-                while let Some(chunk) = body.data().await {
-                    let chunk = chunk.unwrap();
-                    body.flow_control().release_capacity(chunk.len()).unwrap();
-                    got.extend_from_slice(&chunk);
-                }
-                let mut send = respond.send_response(Response::new(()), false).unwrap();
-                let mut rest = Bytes::from(got);
-                while !rest.is_empty() {
-                    send.reserve_capacity(rest.len());
-                    let n = std::future::poll_fn(|cx| send.poll_capacity(cx))
-                        .await
-                        .unwrap()
-                        .unwrap();
-                    send.send_data(rest.split_to(n.min(rest.len())), false)
-                        .unwrap();
-                }
-                send.send_data(Bytes::new(), true).unwrap();
-            });
-        }
-    });
+    tokio::spawn(common::h2_echo_server(b));
     let (send, conn) = http2().handshake(a);
     tokio::spawn(conn);
     let mut tasks = Vec::new();
@@ -220,17 +195,6 @@ async fn informational_responses_are_observable_before_the_final_one() {
     assert!(response.informational().await.unwrap().is_none());
     let mut response = response.await.unwrap();
     assert_eq!(read_all(response.body_mut()).await, b"final");
-}
-
-/// Reads one HTTP/1.1 request head from a raw socket.
-async fn read_head(io: &mut DuplexStream) -> String {
-    let mut got = Vec::new();
-    let mut byte = [0; 1];
-    while !got.ends_with(b"\r\n\r\n") {
-        io.read_exact(&mut byte).await.unwrap();
-        got.push(byte[0]);
-    }
-    String::from_utf8(got).unwrap()
 }
 
 #[tokio::test(start_paused = true)]

@@ -7,13 +7,13 @@ use std::convert::Infallible;
 use std::process::Output;
 
 use bytes::Bytes;
-use common::{Stop, body, example, start};
+use common::{Stop, body, example, read_head, start};
 use futures_util::{SinkExt, StreamExt};
 use http::{Request, Response};
 use http_body_util::Full;
 use hyper_util::rt::TokioIo;
 use pullhttp::server;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
@@ -65,17 +65,6 @@ async fn client_example_gets_and_posts_over_both_versions_byte_for_byte() {
     assert!(stderr.starts_with("HTTP/2.0 200"), "{stderr}");
     assert!(!out.stdout.is_empty());
     std::fs::remove_dir_all(&dir).unwrap();
-}
-
-/// Reads one HTTP/1.1 request head.
-async fn read_head(io: &mut TcpStream) -> String {
-    let mut got = Vec::new();
-    let mut byte = [0; 1];
-    while !got.ends_with(b"\r\n\r\n") {
-        io.read_exact(&mut byte).await.unwrap();
-        got.push(byte[0]);
-    }
-    String::from_utf8(got).unwrap()
 }
 
 #[tokio::test]

@@ -854,25 +854,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
                 s.retryable = true;
             });
         }
-        let mut wakers = Vec::new();
-        {
-            let mut state = self.mailbox.lock();
-            state.client.closed = true;
-            state.client.waiting = 0;
-            wakers.append(&mut state.client.ready_wakers);
-            for slot in state.slots.values_mut() {
-                if !(slot.sent && slot.end) {
-                    slot.reset.get_or_insert(code);
-                }
-                slot.take_wakers(&mut wakers);
-            }
-            for ping in state.pings.values_mut() {
-                ping.done
-                    .get_or_insert_with(|| Err(Error::with(Kind::Closed, "connection closed")));
-                wakers.extend(ping.waker.take());
-            }
-        }
-        wakers.into_iter().for_each(|w| w.wake());
+        self.mailbox.end(code);
     }
 
     /// The exchange of `key` is over for the connection once sent and received (or reset).

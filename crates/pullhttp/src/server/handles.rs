@@ -282,22 +282,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send + 'static> Acceptor<IO> {
     /// waiting for its answer fails.
     fn end(&mut self, code: ErrorCode) {
         self.ended = true;
-        let mut wakers = Vec::new();
-        {
-            let mut state = self.mailbox.lock();
-            for slot in state.slots.values_mut() {
-                if !(slot.sent && slot.end) {
-                    slot.reset.get_or_insert(code);
-                }
-                slot.take_wakers(&mut wakers);
-            }
-            for ping in state.pings.values_mut() {
-                ping.done
-                    .get_or_insert_with(|| Err(Error::with(Kind::Closed, "connection closed")));
-                wakers.extend(ping.waker.take());
-            }
-        }
-        wakers.into_iter().for_each(|w| w.wake());
+        self.mailbox.end(code);
     }
 
     fn route(&mut self, event: Event) {

@@ -108,3 +108,48 @@ pub(crate) fn interrupt(stop: &mut Stop, out: &mut BufReader<std::process::Child
     std::io::Read::read_to_string(out, &mut rest).unwrap();
     rest
 }
+
+/// Reads one HTTP/1.1 head (through the blank line) from a raw transport.
+pub(crate) async fn read_head<IO: tokio::io::AsyncRead + Unpin>(io: &mut IO) -> String {
+    use tokio::io::AsyncReadExt;
+    let mut got = Vec::new();
+    let mut byte = [0; 1];
+    while !got.ends_with(b"\r\n\r\n") {
+        io.read_exact(&mut byte).await.unwrap();
+        got.push(byte[0]);
+    }
+    String::from_utf8(got).unwrap()
+}
+
+/// The Rust `h2` server echoing every request body, respecting flow control both ways.
+pub(crate) async fn h2_echo_server<IO>(io: IO)
+where
+    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let mut server = h2::server::handshake(io).await.unwrap();
+    while let Some(Ok((req, mut respond))) = server.accept().await {
+        tokio::spawn(async move {
+            let mut body = req.into_body();
+            let mut got = Vec::new();
+            while let Some(chunk) = body.data().await {
+                let chunk = chunk.unwrap();
+                body.flow_control().release_capacity(chunk.len()).unwrap();
+                got.extend_from_slice(&chunk);
+            }
+            let mut send = respond
+                .send_response(http::Response::new(()), false)
+                .unwrap();
+            let mut rest = Bytes::from(got);
+            while !rest.is_empty() {
+                send.reserve_capacity(rest.len());
+                let n = std::future::poll_fn(|cx| send.poll_capacity(cx))
+                    .await
+                    .unwrap()
+                    .unwrap();
+                send.send_data(rest.split_to(n.min(rest.len())), false)
+                    .unwrap();
+            }
+            send.send_data(Bytes::new(), true).unwrap();
+        });
+    }
+}
