@@ -407,7 +407,6 @@ async fn push_promises_are_refused_by_default_and_accepted_when_enabled() {
 
 #[tokio::test]
 async fn goaway_fails_requests_above_its_last_stream_as_retryable() {
-    use pullhttp_test_support::frames::RawFrame;
     let (a, mut b) = tokio::io::duplex(64 << 10);
     let (mut send, conn) = http2().handshake(a);
     let driver = tokio::spawn(conn);
@@ -417,17 +416,8 @@ async fn goaway_fails_requests_above_its_last_stream_as_retryable() {
     let (second, _) = send
         .send_request(Request::get("http://x/2").body(()).unwrap(), true)
         .unwrap();
-    let mut script = Vec::new();
-    script.extend(RawFrame::settings(&[]).to_vec());
-    script.extend(RawFrame::settings_ack().to_vec());
-    script.extend(
-        RawFrame::headers(1, &[0x88])
-            .end_headers()
-            .end_stream()
-            .to_vec(),
-    );
-    script.extend(RawFrame::go_away(1, 0, b"").to_vec());
-    b.write_all(&script).await.unwrap();
+    // A scripted server answers stream 1 and refuses the rest with GOAWAY(last = 1).
+    b.write_all(&common::goaway_after_stream_1()).await.unwrap();
     assert_eq!(first.await.unwrap().status(), 200);
     let err = second.await.unwrap_err();
     assert!(err.is_retryable(), "not processed: safe to retry ({err})");

@@ -297,7 +297,6 @@ async fn an_early_response_with_rst_stream_no_error_does_not_hang() {
 
 #[tokio::test]
 async fn goaway_fails_requests_above_its_last_stream_as_retryable() {
-    use pullhttp_test_support::frames::RawFrame;
     let (a, mut b) = tokio::io::duplex(64 << 10);
     let mut builder = client::Builder::new();
     builder.version(client::Version::Http2);
@@ -308,20 +307,8 @@ async fn goaway_fails_requests_above_its_last_stream_as_retryable() {
     let second = conn
         .send_request(&head(Request::get("http://x/2").body(()).unwrap()), true)
         .unwrap();
-    // A scripted server: its SETTINGS, then the answer to stream 1 and a GOAWAY that
-    // covers stream 1 only (stream 3 was not processed).
-    let mut script = Vec::new();
-    script.extend(RawFrame::settings(&[]).to_vec());
-    script.extend(RawFrame::settings_ack().to_vec());
-    // HPACK: `:status: 200` is static index 8.
-    script.extend(
-        RawFrame::headers(1, &[0x88])
-            .end_headers()
-            .end_stream()
-            .to_vec(),
-    );
-    script.extend(RawFrame::go_away(1, 0, b"").to_vec());
-    b.write_all(&script).await.unwrap();
+    // A scripted server answers stream 1 and refuses the rest with GOAWAY(last = 1).
+    b.write_all(&common::goaway_after_stream_1()).await.unwrap();
     let mut goaway = None;
     let mut first_status = None;
     loop {

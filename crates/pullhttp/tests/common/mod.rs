@@ -153,3 +153,21 @@ where
         });
     }
 }
+
+/// A scripted HTTP/2 server's octets: its SETTINGS, the ACK of ours, a 200 to stream 1 and
+/// a GOAWAY that covers stream 1 only (later streams were not processed).
+pub(crate) fn goaway_after_stream_1() -> Vec<u8> {
+    use pullhttp_test_support::frames::RawFrame;
+    let mut script = Vec::new();
+    script.extend(RawFrame::settings(&[]).to_vec());
+    script.extend(RawFrame::settings_ack().to_vec());
+    // HPACK: `:status: 200` is static index 8.
+    script.extend(
+        RawFrame::headers(1, &[0x88])
+            .end_headers()
+            .end_stream()
+            .to_vec(),
+    );
+    script.extend(RawFrame::go_away(1, 0, b"").to_vec());
+    script
+}
