@@ -655,3 +655,23 @@ async fn an_h2c_upgraded_connection_closes_once_its_senders_are_gone() {
         .unwrap()
         .unwrap();
 }
+
+#[tokio::test]
+async fn graceful_shutdown_lets_the_request_in_flight_finish_and_refuses_new_ones() {
+    let (a, b) = tokio::io::duplex(64 << 10);
+    tokio::spawn(our_server(b));
+    let (mut send, mut conn) = http2().handshake(a);
+    let (response, body_out) = send
+        .send_request(Request::post("http://x/in-flight").body(()).unwrap(), false)
+        .unwrap();
+    // The server answers at once; our request body is still open when the shutdown starts.
+    let mut response = conn.drive_while(response).await.unwrap();
+    conn.graceful_shutdown();
+    let refused = send.send_request(Request::get("http://x/late").body(()).unwrap(), true);
+    assert!(refused.is_err_and(|e| e.is_closed()), "no new requests");
+    let finished = body_out.unwrap().finish().unwrap();
+    conn.drive_while(finished).await.unwrap();
+    let body = conn.drive_while(read_all(response.body_mut())).await;
+    assert_eq!(body, b"/in-flight");
+    conn.await.unwrap();
+}
