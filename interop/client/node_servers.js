@@ -19,7 +19,11 @@ const echo = (req, res) => {
 http.createServer(echo).listen(h1Port, '127.0.0.1');
 
 const h2 = http2.createServer({ settings: { enableConnectProtocol: true } });
+// A peer that resets its TCP connection must not take the whole server down.
+h2.on('sessionError', () => {});
+h2.on('session', s => s.on('error', () => {}));
 h2.on('stream', (stream, h) => {
+  stream.on('error', () => {});
   if (h[':method'] === 'CONNECT' && h[':protocol'] === 'websocket') {
     stream.respond({ ':status': 200 });
     let buf = Buffer.alloc(0);
@@ -49,5 +53,8 @@ h2.on('stream', (stream, h) => {
 h2.listen(h2Port, '127.0.0.1');
 
 const wss = new WebSocketServer({ host: '127.0.0.1', port: wsPort });
-wss.on('connection', ws => ws.on('message', (m, bin) => ws.send(bin ? m : 'node-ws-echo:' + m, { binary: bin })));
+wss.on('connection', ws => {
+  ws.on('error', () => {});
+  ws.on('message', (m, bin) => ws.send(bin ? m : 'node-ws-echo:' + m, { binary: bin }));
+});
 wss.on('listening', () => console.log('listening'));

@@ -42,14 +42,18 @@ async fn run() -> Result<(), BoxError> {
         let mut builder = client::Builder::new();
         builder.version(client::Version::Http2);
         let (mut send, conn) = builder.handshake(tcp);
-        tokio::spawn(conn);
+        let driver = tokio::spawn(conn);
         // Authority-form: `:method CONNECT` and `:authority`, no `:scheme` or `:path`.
         let (response, body) =
             send.send_request(Request::connect(target.as_str()).body(())?, false)?;
         let response = response.await?;
         eprintln!("proxy: {:?} {}", response.version(), response.status());
         let tunnel = client::tunnel(response, body.ok_or("no request body handle")?)?;
-        get(tunnel, target, path).await
+        get(tunnel, target, path).await?;
+        // The tunnel is gone with `get`: close the proxy connection cleanly (GOAWAY).
+        drop(send);
+        driver.await??;
+        Ok(())
     } else {
         let (mut send, conn) = client::handshake(tcp);
         let parts = tokio::spawn(conn.without_shutdown());

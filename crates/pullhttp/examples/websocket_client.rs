@@ -92,7 +92,7 @@ async fn over_http2(tcp: TcpStream, url: &Uri, messages: Vec<String>) -> Result<
     let mut builder = client::Builder::new();
     builder.version(client::Version::Http2);
     let (mut send, conn) = builder.handshake(tcp);
-    tokio::spawn(conn);
+    let driver = tokio::spawn(conn);
     if !send.peer_settings_ready().await?.enable_connect_protocol {
         return Err("the server does not accept extended CONNECT (RFC 8441)".into());
     }
@@ -115,6 +115,9 @@ async fn over_http2(tcp: TcpStream, url: &Uri, messages: Vec<String>) -> Result<
     let mut ws = WebSocketStream::from_raw_socket(tunnel, Role::Client, None).await;
     chat(&mut ws, messages, false).await?;
     ws.close(None).await?;
+    // Nothing left to send: the connection closes itself (GOAWAY) once the driver sees it.
+    drop((ws, send));
+    driver.await??;
     Ok(())
 }
 
