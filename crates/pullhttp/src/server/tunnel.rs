@@ -24,18 +24,18 @@ trait Io: AsyncRead + AsyncWrite + Send + Unpin + Any {}
 impl<T: AsyncRead + AsyncWrite + Send + Unpin + Any> Io for T {}
 
 enum Inner {
-    Transport {
-        io: Box<dyn Io>,
-        read_buf: BytesMut,
-    },
-    Stream {
-        recv: RecvBody,
-        send: SendBody,
-        /// Data taken from the stream, not yet read.
-        pending: Bytes,
-        /// Our side ended (END_STREAM queued).
-        shut: bool,
-    },
+    Transport { io: Box<dyn Io>, read_buf: BytesMut },
+    Stream(StreamParts),
+}
+
+/// An HTTP/2 stream tunnel's state.
+struct StreamParts {
+    recv: RecvBody,
+    send: SendBody,
+    /// Data taken from the stream, not yet read.
+    pending: Bytes,
+    /// Our side ended (END_STREAM queued).
+    shut: bool,
 }
 
 /// An accepted upgrade or tunnel: read and write the new protocol's octets.
@@ -49,6 +49,17 @@ pub struct Tunnel {
     inner: Inner,
 }
 
+/// Dropping an HTTP/2 stream tunnel that is still open either way resets the stream
+/// (CANCEL), so neither side waits for octets that will never come; a tunnel shut down
+/// both ways just goes.
+impl Drop for StreamParts {
+    fn drop(&mut self) {
+        if !self.shut || !self.recv.peer_ended() {
+            self.send.send_reset(pullhttp_proto::h2::ErrorCode::CANCEL);
+        }
+    }
+}
+
 impl std::fmt::Debug for Tunnel {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.inner {
@@ -56,7 +67,7 @@ impl std::fmt::Debug for Tunnel {
                 .debug_struct("Tunnel::Transport")
                 .field("read_buf", &read_buf.len())
                 .finish_non_exhaustive(),
-            Inner::Stream { recv, .. } => f
+            Inner::Stream(StreamParts { recv, .. }) => f
                 .debug_struct("Tunnel::Stream")
                 .field("recv", recv)
                 .finish_non_exhaustive(),
@@ -78,18 +89,18 @@ impl Tunnel {
 
     pub(crate) fn stream(recv: RecvBody, send: SendBody) -> Self {
         Tunnel {
-            inner: Inner::Stream {
+            inner: Inner::Stream(StreamParts {
                 recv,
                 send,
                 pending: Bytes::new(),
                 shut: false,
-            },
+            }),
         }
     }
 
     /// True for an HTTP/2 stream tunnel, false for a handed-over transport.
     pub fn is_stream(&self) -> bool {
-        matches!(self.inner, Inner::Stream { .. })
+        matches!(self.inner, Inner::Stream(StreamParts { .. }))
     }
 
     /// The handed-over transport as its concrete type, with the octets read past the
@@ -128,7 +139,7 @@ impl AsyncRead for Tunnel {
                 }
                 Pin::new(io).poll_read(cx, buf)
             }
-            Inner::Stream { recv, pending, .. } => {
+            Inner::Stream(StreamParts { recv, pending, .. }) => {
                 while pending.is_empty() {
                     match ready!(http_body::Body::poll_frame(Pin::new(&mut *recv), cx)) {
                         None => return Poll::Ready(Ok(())),
@@ -159,7 +170,7 @@ impl AsyncWrite for Tunnel {
     ) -> Poll<io::Result<usize>> {
         match &mut self.get_mut().inner {
             Inner::Transport { io, .. } => Pin::new(io).poll_write(cx, buf),
-            Inner::Stream { send, shut, .. } => {
+            Inner::Stream(StreamParts { send, shut, .. }) => {
                 if *shut {
                     return Poll::Ready(Err(io::ErrorKind::BrokenPipe.into()));
                 }
@@ -178,14 +189,14 @@ impl AsyncWrite for Tunnel {
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match &mut self.get_mut().inner {
             Inner::Transport { io, .. } => Pin::new(io).poll_flush(cx),
-            Inner::Stream { send, .. } => send.poll_drained(cx).map_err(to_io),
+            Inner::Stream(StreamParts { send, .. }) => send.poll_drained(cx).map_err(to_io),
         }
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match &mut self.get_mut().inner {
             Inner::Transport { io, .. } => Pin::new(io).poll_shutdown(cx),
-            Inner::Stream { send, shut, .. } => {
+            Inner::Stream(StreamParts { send, shut, .. }) => {
                 if !*shut {
                     send.send_data(Bytes::new(), true).map_err(to_io)?;
                     *shut = true;
