@@ -327,9 +327,12 @@ fn h2c_upgrade_client_and_server_continue_the_request_on_stream_1() {
         Connection::upgrade_from_http1(Config::server(), head.clone(), value.as_bytes(), now)
             .unwrap();
     assert_eq!(server.peer_settings().initial_window_size, 1_000_000);
-    let (mut client, ckey) =
-        Connection::client_upgrade_from_http1(client_config, &head, now).unwrap();
-    assert_eq!(ckey.id(), 1);
+    // The request went out over HTTP/1.1 as that connection's first exchange.
+    let mut h1 = pullhttp_proto::h1::Connection::new(pullhttp_proto::h1::Config::client(), now);
+    let ckey = h1.send_request(&head, true).unwrap();
+    let mut client =
+        Connection::client_upgrade_from_http1(client_config.clone(), ckey, &head, now).unwrap();
+
     // The settings are in force at once; the preface's SETTINGS frame is empty.
     assert_eq!(client.local_settings().initial_window_size, 1_000_000);
     let mut out = Vec::new();

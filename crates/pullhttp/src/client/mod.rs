@@ -312,26 +312,22 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
         data: Bytes,
         end_stream: bool,
     ) -> Result<usize, Error> {
-        let key = self.driver.proto.key(key);
         self.driver.proto.core.send_data(key, data, end_stream)
     }
 
     /// Ends the request body with trailers.
     pub fn send_trailers(&mut self, key: RequestKey, trailers: HeaderMap) -> Result<(), Error> {
-        let key = self.driver.proto.key(key);
         self.driver.proto.core.send_trailers(key, trailers)
     }
 
     /// Abandons a request: HTTP/2 RST_STREAM with `code`; HTTP/1.1 closes the connection.
     pub fn reset(&mut self, key: RequestKey, code: ErrorCode) -> Result<(), Error> {
-        let key = self.driver.proto.key(key);
         self.driver.proto.core.reset(key, code, now())
     }
 
     /// HTTP/2: `n` octets of the response body of `key` were consumed; credit them back.
     /// (Data is not credited automatically: the consumer decides when it has room.)
     pub fn release_capacity(&mut self, key: RequestKey, n: usize) {
-        let key = self.driver.proto.key(key);
         self.driver.proto.core.release(key, n);
     }
 

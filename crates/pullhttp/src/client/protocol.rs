@@ -20,9 +20,9 @@ use crate::error::Error;
 pub(crate) struct ClientProtocol {
     pub(crate) core: Versioned,
     /// `Upgrade: h2c` on the first request: still to try, or tried and awaiting the answer.
+    /// After the switch the HTTP/2 core keeps the connection's identity, so the upgraded
+    /// request's key stays valid.
     pub(crate) upgrade: Option<H2cUpgrade>,
-    /// After an h2c upgrade: stream 1's HTTP/2 key, and the HTTP/1.1 key the caller holds.
-    alias: Option<(RequestKey, RequestKey)>,
 }
 
 /// An `Upgrade: h2c` attempt (RFC 7540 §3.2).
@@ -41,11 +41,7 @@ impl H2cUpgrade {
 
 impl ClientProtocol {
     pub(crate) fn new(core: Versioned, upgrade: Option<H2cUpgrade>) -> Self {
-        ClientProtocol {
-            core,
-            upgrade,
-            alias: None,
-        }
+        ClientProtocol { core, upgrade }
     }
 
     /// Sends a request; the first one carries `Upgrade: h2c` when asked for and it has no
@@ -82,15 +78,6 @@ impl ClientProtocol {
         Ok(key)
     }
 
-    /// The connection's key for a key the caller holds (differs only for the request an h2c
-    /// upgrade carried over).
-    pub(crate) fn key(&self, key: RequestKey) -> RequestKey {
-        match self.alias {
-            Some((h2, h1)) if key == h1 => h2,
-            _ => key,
-        }
-    }
-
     /// The h1 core answered the upgrading request: swallow the `101` and switch, or give
     /// up on a refusal. Returns `true` when the event was consumed.
     fn upgrade_step(&mut self, event: &h1::Event) -> bool {
@@ -116,11 +103,10 @@ impl ClientProtocol {
                 };
                 let read_buf = self.core.take_upgraded().unwrap_or_default();
                 let now = now();
-                match h2::Connection::client_upgrade_from_http1(config, &head, now) {
-                    Ok((mut h2, h2_key)) => {
+                match h2::Connection::client_upgrade_from_http1(config, h1_key, &head, now) {
+                    Ok(mut h2) => {
                         h2.handle_input(&read_buf, now);
                         self.core = Versioned::H2(Box::new(h2));
-                        self.alias = Some((h2_key, h1_key));
                         true
                     }
                     Err(_) => false,
@@ -128,31 +114,6 @@ impl ClientProtocol {
             }
             _ => false,
         }
-    }
-
-    /// Reports stream 1 of an upgraded connection under the caller's HTTP/1.1 key.
-    fn rekey(&self, mut event: Event) -> Event {
-        let Some((h2, h1)) = self.alias else {
-            return event;
-        };
-        let fix = |k: &mut RequestKey| {
-            if *k == h2 {
-                *k = h1;
-            }
-        };
-        match &mut event {
-            Event::Response { key, .. }
-            | Event::Informational { key, .. }
-            | Event::Data { key, .. }
-            | Event::Trailers { key, .. }
-            | Event::Writable { key }
-            | Event::Sent { key }
-            | Event::Reset { key, .. }
-            | Event::Upgraded { key } => fix(key),
-            Event::PushPromise { parent, .. } => fix(parent),
-            _ => {}
-        }
-        event
     }
 
     /// Whether another request can be sent now (HTTP/2: under the peer's stream limit and
@@ -190,7 +151,6 @@ impl Protocol for ClientProtocol {
                 },
             };
             match mapped {
-                Some(Step::Event(e)) => return Step::Event(self.rekey(e)),
                 Some(step) => return step,
                 None => continue,
             }

@@ -495,22 +495,30 @@ impl Connection {
     }
 
     /// Client: the HTTP/2 connection after the server answered `101` to an `Upgrade: h2c`
-    /// request (RFC 7540 §3.2). The request (`head`, sent over HTTP/1.1 without a body)
-    /// becomes stream 1, half-closed (local): its response comes as for any request, under
-    /// the returned key. The configuration's settings are in force at once (the `101`
+    /// request (RFC 7540 §3.2). The request (`head`, sent over HTTP/1.1 without a body
+    /// under `key`, the first of its connection) becomes stream 1, half-closed (local). The
+    /// connection keeps the HTTP/1.1 connection's identity, so the response comes under that
+    /// same `key`, as for any request. The configuration's settings are in force at once (the `101`
     /// acknowledged `HTTP2-Settings`); the connection preface with an empty SETTINGS frame
     /// is queued first. Feed the octets that followed the `101` as input.
     pub fn client_upgrade_from_http1(
         mut config: Config,
+        key: RequestKey,
         head: &request::Parts,
         now: Instant,
-    ) -> Result<(Connection, RequestKey), Misuse> {
+    ) -> Result<Connection, Misuse> {
+        if key.id() != 1 {
+            return Err(Misuse::InvalidState(
+                "only the first request of a connection can upgrade to h2c",
+            ));
+        }
         config.role = Role::Client;
         // The settings went in HTTP2-Settings and the 101 acknowledged them: the preface's
         // SETTINGS frame is empty (a server that re-applied the same values while encoding
         // the response could otherwise emit a table size update mid-block, as Go's x/net
         // 0.7 h2c handler does).
         let mut conn = Connection::with_settings_announced(config, now, false);
+        conn.id = key.connection();
         let id = conn.streams.take_local_id().ok_or(Misuse::Closing)?;
         let mut stream = Stream::new(
             id,
@@ -523,8 +531,7 @@ impl Connection {
         // The request went out over HTTP/1.1, whose `Sent` the caller already has.
         stream.send_reported = true;
         conn.streams.insert(stream);
-        let key = conn.key(id);
-        Ok((conn, key))
+        Ok(conn)
     }
 }
 
