@@ -146,7 +146,13 @@ async fn echo(mut ws: WebSocketStream<pullhttp::server::Tunnel>) {
         let reply = match message {
             Message::Text(text) => Message::text(format!("split-echo:{text}")),
             Message::Binary(data) => Message::Binary(data),
-            Message::Close(_) => break,
+            Message::Close(_) => {
+                // Send the close reply, then end our side of the stream (HTTP/2) or the
+                // connection, so the peer's closing handshake completes.
+                let _ = ws.close(None).await;
+                let _ = tokio::io::AsyncWriteExt::shutdown(ws.get_mut()).await;
+                break;
+            }
             _ => continue,
         };
         if ws.send(reply).await.is_err() {

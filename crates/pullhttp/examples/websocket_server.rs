@@ -121,7 +121,13 @@ async fn echo(
                     .await?;
             }
             Message::Binary(data) => ws.send(Message::Binary(data)).await?,
-            Message::Close(_) => break,
+            Message::Close(_) => {
+                // Send the close reply, then end our side of the stream (HTTP/2) or the
+                // connection, so the peer's closing handshake completes.
+                let _ = ws.close(None).await;
+                let _ = tokio::io::AsyncWriteExt::shutdown(ws.get_mut()).await;
+                break;
+            }
             _ => {}
         }
     }

@@ -158,17 +158,6 @@ impl http_body::Body for RecvBody {
     }
 }
 
-impl RecvBody {
-    /// The peer ended its side (or the exchange is gone), read or not.
-    pub(crate) fn peer_ended(&self) -> bool {
-        let state = self.mailbox.lock();
-        state
-            .slots
-            .get(&self.key)
-            .is_none_or(|s| s.end || s.reset.is_some())
-    }
-}
-
 impl Drop for RecvBody {
     fn drop(&mut self) {
         // Nobody will read the rest: data never taken, and whatever still arrives, goes

@@ -49,12 +49,14 @@ pub struct Tunnel {
     inner: Inner,
 }
 
-/// Dropping an HTTP/2 stream tunnel that is still open either way resets the stream
-/// (CANCEL), so neither side waits for octets that will never come; a tunnel shut down
-/// both ways just goes.
+/// Dropping an HTTP/2 stream tunnel whose side was not shut down resets the stream
+/// (CANCEL), so the peer does not wait for octets that will never come. A tunnel shut down
+/// on our side just goes: whatever the peer still sends is credited back and dropped until
+/// it ends its side (resetting there would fail a peer still finishing, say, a WebSocket
+/// closing handshake).
 impl Drop for StreamParts {
     fn drop(&mut self) {
-        if !self.shut || !self.recv.peer_ended() {
+        if !self.shut {
             self.send.send_reset(pullhttp_proto::h2::ErrorCode::CANCEL);
         }
     }
