@@ -210,6 +210,8 @@ pub(crate) struct Slot {
     pub(crate) retryable: bool,
     /// Client: pushed requests promised on this stream, with their tickets.
     pub(crate) pushes: VecDeque<(request::Parts, u64)>,
+    /// Client: why the connection refused to send the request (an invalid head, say).
+    pub(crate) failed: Option<Error>,
     /// Client: the connection's key, once the driver sent the request.
     pub(crate) stream: Option<RequestKey>,
     /// Live handles referring to this slot; it is dropped once none is left and the

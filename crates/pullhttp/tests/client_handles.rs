@@ -675,3 +675,24 @@ async fn graceful_shutdown_lets_the_request_in_flight_finish_and_refuses_new_one
     assert_eq!(body, b"/in-flight");
     conn.await.unwrap();
 }
+
+#[tokio::test]
+async fn a_request_the_connection_cannot_send_fails_with_its_reason_not_as_retryable() {
+    let (a, b) = tokio::io::duplex(64 << 10);
+    tokio::spawn(our_server(b));
+    let (mut send, conn) = http2().handshake(a);
+    tokio::spawn(conn);
+    // HTTP/2 CONNECT needs an authority: this head cannot be sent.
+    let (bad, _) = send
+        .send_request(Request::connect("/").body(()).unwrap(), true)
+        .unwrap();
+    let err = bad.await.unwrap_err();
+    assert!(err.is_misuse(), "{err}");
+    assert!(!err.is_retryable(), "sending it again cannot help: {err}");
+    // The connection goes on.
+    let (good, _) = send
+        .send_request(Request::get("http://x/after").body(()).unwrap(), true)
+        .unwrap();
+    let mut good = good.await.unwrap();
+    assert_eq!(read_all(good.body_mut()).await, b"/after");
+}

@@ -284,9 +284,9 @@ impl ResponseFuture {
         ResponseFuture { key, mailbox }
     }
 
-    /// The HTTP/2 stream id once the driver sent the request (`None` before, and for
-    /// HTTP/1.1, where it is the exchange's sequence number instead: see
-    /// [`RequestKey::id`]).
+    /// The connection's key once the driver sent the request (`None` before): its
+    /// [`RequestKey::id`] is the HTTP/2 stream id, or the HTTP/1.1 exchange's sequence
+    /// number.
     pub fn request_key(&self) -> Option<RequestKey> {
         self.mailbox
             .lock()
@@ -297,7 +297,7 @@ impl ResponseFuture {
 
     /// The next informational (1xx) response that came before the final one (100
     /// Continue, 103 Early Hints, ...), or `None` once the final response is there (the
-    /// last [`MAX_INFORMATIONAL`](crate::client) are kept).
+    /// last 16 are kept).
     pub async fn informational(&mut self) -> Result<Option<Response<()>>, Error> {
         poll_fn(|cx| {
             self.mailbox.poll_slot(
@@ -364,6 +364,9 @@ impl Future for ResponseFuture {
             |s| {
                 if let Some(head) = s.response.take() {
                     return Some(Ok(head));
+                }
+                if let Some(e) = s.failed.take() {
+                    return Some(Err(e));
                 }
                 s.reset.map(|code| Err(Error::reset(code, s.retryable)))
             },
@@ -606,12 +609,18 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
                 head,
                 end_stream,
                 body,
-            } => self.waiting.push_back(Waiting {
-                ticket,
-                head,
-                end_stream,
-                body,
-            }),
+            } => {
+                self.waiting.push_back(Waiting {
+                    ticket,
+                    head,
+                    end_stream,
+                    body,
+                });
+                // Queued by a handle just before the connection stopped taking requests.
+                if self.mailbox.lock().client.closed {
+                    self.refuse_waiting();
+                }
+            }
             Op::Data {
                 key: SlotKey::Ticket(t),
                 data,
@@ -660,7 +669,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
             let _ = self.conn.reset(key, code);
         } else if let Some(i) = self.waiting.iter().position(|w| w.ticket == t) {
             self.waiting.remove(i);
-            self.mailbox.lock().client.waiting -= 1;
+            let mut state = self.mailbox.lock();
+            state.client.waiting = state.client.waiting.saturating_sub(1);
+            drop(state);
         }
         self.mailbox.update(SlotKey::Ticket(t), |s| {
             s.reset.get_or_insert(code);
@@ -675,7 +686,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
             let Some(w) = self.waiting.pop_front() else {
                 break;
             };
-            self.mailbox.lock().client.waiting -= 1;
+            let mut state = self.mailbox.lock();
+            state.client.waiting = state.client.waiting.saturating_sub(1);
+            drop(state);
             sent = true;
             match self.conn.send_request(&w.head, w.end_stream) {
                 Ok(key) => {
@@ -694,7 +707,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
                     self.mailbox
                         .update(SlotKey::Ticket(w.ticket), |s| s.stream = Some(key));
                 }
-                Err(e) => self.fail_ticket(w.ticket, &e),
+                Err(e) => self.fail_ticket(w.ticket, e),
             }
         }
         if self.conn_closed_for_requests() {
@@ -728,11 +741,12 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
         self.wake_ready();
     }
 
-    fn fail_ticket(&mut self, t: u64, e: &Error) {
-        let retryable = e.is_misuse();
+    /// The connection refused to send request `t` though it had room (an invalid head, for
+    /// one): its `ResponseFuture` gets that error; the request is not retryable.
+    fn fail_ticket(&mut self, t: u64, e: Error) {
         self.mailbox.update(SlotKey::Ticket(t), |s| {
-            s.reset.get_or_insert(ErrorCode::REFUSED_STREAM);
-            s.retryable = retryable;
+            s.reset.get_or_insert(ErrorCode::CANCEL);
+            s.failed = Some(e);
         });
         self.mailbox.collect(SlotKey::Ticket(t));
     }
@@ -823,20 +837,25 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
     /// the connection once nobody can send another request and nothing is in flight.
     fn publish(&mut self) {
         let can_send = self.conn.can_send_request();
-        let no_senders = {
+        // `ready()` waiters are woken only when a request would go at once.
+        let wake = can_send && self.waiting.is_empty();
+        let (no_senders, wakers) = {
             let mut state = self.mailbox.lock();
             let c = &mut state.client;
             c.can_send = can_send;
             c.http1 = self.conn.version() != http::Version::HTTP_2;
-            c.senders == 0
+            let wakers = if wake {
+                std::mem::take(&mut c.ready_wakers)
+            } else {
+                Vec::new()
+            };
+            (c.senders == 0, wakers)
         };
+        wakers.into_iter().for_each(|w| w.wake());
         let idle = self.exchanges.is_empty() && self.waiting.is_empty();
         if no_senders && idle && !self.idle_close_started {
             self.idle_close_started = true;
             self.conn.graceful_shutdown();
-        }
-        if can_send {
-            self.wake_ready();
         }
     }
 
