@@ -15,19 +15,18 @@
 //!                             must be equal, one is printed
 //! ```
 //!
-//! `https://` URLs use `tokio-rustls` with the ring provider and ALPN (`h2`, `http/1.1`);
+//! `https://` URLs use `pullhttp::tls` (feature `tls`: rustls with the ring provider) and ALPN
+//! (`h2`, `http/1.1`);
 //! the negotiated protocol picks the version. The connection is driven by a spawned task
 //! (`tokio::spawn(conn)`); requests go through clones of the `SendRequest`.
-
-use std::sync::Arc;
 
 use bytes::Bytes;
 use http::{Request, Uri};
 use http_body_util::Full;
 use pullhttp::client::{self, SendRequest};
+use pullhttp::tls;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio_rustls::rustls;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -105,16 +104,8 @@ async fn run() -> Result<(), BoxError> {
     let tcp = TcpStream::connect((host.as_str(), port)).await?;
     tcp.set_nodelay(true)?;
     if tls {
-        let connector = tokio_rustls::TlsConnector::from(Arc::new(tls_config(&o)?));
-        let name =
-            rustls::pki_types::ServerName::try_from(host.trim_matches(['[', ']']))?.to_owned();
-        let io = connector.connect(name, tcp).await?;
-        let h2 = io.get_ref().1.alpn_protocol() == Some(b"h2");
-        let version = if h2 {
-            client::Version::Http2
-        } else {
-            client::Version::Http1
-        };
+        let connector = tls::connector(tls_config(&o)?);
+        let (io, version) = tls::connect(&connector, &host, tcp).await?;
         exchange(io, version, &o, &url).await
     } else {
         let version = if o.prior_knowledge {
@@ -233,76 +224,13 @@ async fn fetch(
     Ok((head, body))
 }
 
-fn tls_config(o: &Options) -> Result<rustls::ClientConfig, BoxError> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()?;
-    let mut config = if o.insecure {
-        builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(AcceptAny(provider)))
-            .with_no_client_auth()
-    } else {
-        let mut roots = rustls::RootCertStore::empty();
-        let file = o
-            .cacert
-            .as_ref()
-            .ok_or("https needs --cacert FILE or --insecure (no system roots here)")?;
-        use rustls::pki_types::pem::PemObject;
-        for cert in rustls::pki_types::CertificateDer::pem_file_iter(file)? {
-            roots.add(cert?)?;
-        }
-        builder.with_root_certificates(roots).with_no_client_auth()
-    };
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    Ok(config)
-}
-
-/// `--insecure`: any certificate is accepted (signatures are still checked).
-#[derive(Debug)]
-struct AcceptAny(Arc<rustls::crypto::CryptoProvider>);
-
-impl rustls::client::danger::ServerCertVerifier for AcceptAny {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &rustls::pki_types::CertificateDer<'_>,
-        _intermediates: &[rustls::pki_types::CertificateDer<'_>],
-        _server_name: &rustls::pki_types::ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: rustls::pki_types::UnixTime,
-    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
-        Ok(rustls::client::danger::ServerCertVerified::assertion())
+fn tls_config(o: &Options) -> Result<tls::rustls_crate::ClientConfig, BoxError> {
+    if o.insecure {
+        return tls::insecure_client_config();
     }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &rustls::pki_types::CertificateDer<'_>,
-        dss: &rustls::DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &rustls::pki_types::CertificateDer<'_>,
-        dss: &rustls::DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
+    let file = o
+        .cacert
+        .as_ref()
+        .ok_or("https needs --cacert FILE or --insecure (no system roots here)")?;
+    tls::client_config_from_pem(&std::fs::read(file)?)
 }

@@ -15,6 +15,8 @@ mod graceful;
 mod mailbox;
 pub mod server;
 mod shutdown;
+#[cfg(feature = "tls")]
+pub mod tls;
 mod upgrade;
 
 pub use error::{Error, Kind};
