@@ -145,6 +145,7 @@ pub struct Builder {
     h2: h2::Config,
     version: Version,
     keep_alive_ping: Option<(Duration, Duration)>,
+    max_buffered_body: usize,
 }
 
 impl Default for Builder {
@@ -161,6 +162,7 @@ impl Builder {
             h2: h2::Config::client(),
             version: Version::Http1,
             keep_alive_ping: None,
+            max_buffered_body: 1 << 20,
         }
     }
 
@@ -192,7 +194,22 @@ impl Builder {
         &self,
         io: IO,
     ) -> (SendRequest, handle::Connection<IO>) {
-        handle::Connection::new(self.connect(io))
+        let mut conn = self.connect(io);
+        // Response bodies wait in the handles' queues: HTTP/1.1 reading pauses when they
+        // hold too much (HTTP/2 is bounded by its windows).
+        conn.h1_gate = Some(H1Gate {
+            unreleased: 0,
+            max: self.max_buffered_body,
+        });
+        handle::Connection::new(conn)
+    }
+
+    /// Handles: HTTP/1.1 response body octets read but not yet taken from their
+    /// `RecvBody` before reading pauses. Default 1 MiB. (HTTP/2 bodies are bounded by the
+    /// flow-control windows; the pull API reads only as its events are taken.)
+    pub fn max_buffered_body(&mut self, n: usize) -> &mut Self {
+        self.max_buffered_body = n;
+        self
     }
 
     /// Wraps a connected transport for the pull API. Nothing is written until the first
@@ -212,6 +229,7 @@ impl Builder {
         };
         Connection {
             driver: Driver::new(io, proto, self.keep_alive_ping),
+            h1_gate: None,
         }
     }
 }
@@ -238,6 +256,16 @@ pub type Parts<IO> = crate::upgrade::Upgraded<IO>;
 /// A client connection (pull API): the one owner of the transport, the core and the timer.
 pub struct Connection<IO> {
     driver: Driver<IO, ClientProtocol>,
+    /// Set for the handle layer: HTTP/1.1 body octets handed out count until released.
+    h1_gate: Option<H1Gate>,
+}
+
+/// HTTP/1.1 response body octets handed out but not released, and the most allowed before
+/// reading pauses.
+#[derive(Debug, Clone, Copy)]
+struct H1Gate {
+    unreleased: usize,
+    max: usize,
 }
 
 impl<IO> std::fmt::Debug for Connection<IO> {
@@ -285,11 +313,18 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
 
     /// Polls for the next event.
     pub fn poll_event(&mut self, cx: &mut Context<'_>) -> Poll<Result<Option<Event>, Error>> {
-        match self.driver.poll_pump(cx, false) {
+        let h1 = matches!(self.driver.proto.core, Versioned::H1(_));
+        let paused = self.h1_gate.is_some_and(|g| h1 && g.unreleased > g.max);
+        match self.driver.poll_pump(cx, paused) {
             Poll::Pending => Poll::Pending,
             Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
             Poll::Ready(Ok(Pumped::End)) => Poll::Ready(Ok(None)),
-            Poll::Ready(Ok(Pumped::Event(e))) => Poll::Ready(Ok(Some(e))),
+            Poll::Ready(Ok(Pumped::Event(e))) => {
+                if let (Some(gate), Event::Data { data, .. }, true) = (&mut self.h1_gate, &e, h1) {
+                    gate.unreleased += data.len();
+                }
+                Poll::Ready(Ok(Some(e)))
+            }
         }
     }
 
@@ -328,6 +363,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
     /// HTTP/2: `n` octets of the response body of `key` were consumed; credit them back.
     /// (Data is not credited automatically: the consumer decides when it has room.)
     pub fn release_capacity(&mut self, key: RequestKey, n: usize) {
+        if let Some(gate) = &mut self.h1_gate {
+            gate.unreleased = gate.unreleased.saturating_sub(n);
+        }
         self.driver.proto.core.release(key, n);
     }
 

@@ -184,9 +184,11 @@ impl Builder {
         }
     }
 
-    /// HTTP/2 request bodies are credited back to the client only by
-    /// [`Connection::release_capacity`], not when `Data` events are taken: for consumers that
-    /// buffer events elsewhere (the handle layer). Default false.
+    /// Request body octets count as consumed only when given to
+    /// [`Connection::release_capacity`], not when `Data` events are taken: HTTP/2 credits
+    /// them back to the client then, and HTTP/1 reading pauses while more than
+    /// [`max_buffered_body`](Self::max_buffered_body) octets are unreleased. For consumers
+    /// that queue events elsewhere (the handle layer). Default false.
     pub fn manual_release(&mut self, manual: bool) -> &mut Self {
         self.manual_release = manual;
         self
@@ -250,8 +252,9 @@ impl Builder {
         self
     }
 
-    /// HTTP/1: body octets read but not taken by the application before reading pauses.
-    /// Default 1 MiB.
+    /// HTTP/1: body octets read but not taken by the application (with
+    /// [`manual_release`](Self::manual_release): not released; for the handle API: not read
+    /// from a `RecvBody`) before reading pauses. Default 1 MiB.
     pub fn max_buffered_body(&mut self, n: usize) -> &mut Self {
         self.max_buffered_body = n;
         self
@@ -513,8 +516,11 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
     /// Bookkeeping for an event handed to the application: body octets are credited back.
     fn hand_out(&mut self, event: Event) -> Event {
         if let Event::Data { key, data, .. } = &event {
-            self.bodies.buffered = self.bodies.buffered.saturating_sub(data.len());
+            // With manual release the octets count until released (see `release_capacity`):
+            // the handle layer queues them for a `RecvBody`, and reading must pause when
+            // that queue is full, not when the pull API's own is.
             if !self.bodies.manual_release {
+                self.bodies.buffered = self.bodies.buffered.saturating_sub(data.len());
                 if let Ok(core) = self.driver.proto.core.ready() {
                     core.release(*key, data.len());
                 }
@@ -733,9 +739,13 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
         self.driver.proto.core.ready()?.reset(key, code, now())
     }
 
-    /// HTTP/2 with [`Builder::manual_release`]: `n` octets of the request body of `key` were
-    /// consumed and may be credited back to the client.
+    /// With [`Builder::manual_release`]: `n` octets of the request body of `key` were
+    /// consumed. HTTP/2 credits them back to the client; HTTP/1 counts them off the octets
+    /// held before reading pauses ([`Builder::max_buffered_body`]).
     pub fn release_capacity(&mut self, key: RequestKey, n: usize) {
+        if self.bodies.manual_release {
+            self.bodies.buffered = self.bodies.buffered.saturating_sub(n);
+        }
         if let Ok(core) = self.driver.proto.core.ready() {
             core.release(key, n);
         }
