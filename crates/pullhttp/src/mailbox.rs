@@ -474,7 +474,8 @@ impl Mailbox {
             drop(state);
             eprintln!(
                 "pullhttp: a {what} has waited while nobody drove its connection for {}; \
-                 poll the Acceptor (accept, closed or drive_while) from some task",
+                 poll its driver (a server Acceptor's accept, closed or drive_while; a client \
+                 handle::Connection future) from some task",
                 idle.map_or_else(|| "ever".to_owned(), |d| format!("{d:?}"))
             );
         }

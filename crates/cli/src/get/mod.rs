@@ -102,7 +102,7 @@ pub(crate) async fn run(args: Args) -> Result<ExitCode, BoxError> {
                 .alpn_protocol()
                 .map_or("none".into(), String::from_utf8_lossy);
             eprintln!(
-                "* TLS {:?}, ALPN: {alpn}",
+                "* TLS {}, ALPN: {alpn}",
                 session
                     .protocol_version()
                     .map_or("?".into(), |v| format!("{v:?}"))

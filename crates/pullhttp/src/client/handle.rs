@@ -646,8 +646,11 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
                 key: SlotKey::Ticket(t),
                 n,
             } => {
-                if let Some(&key) = self.keys.get(&t) {
-                    self.conn.release_capacity(key, n);
+                match self.keys.get(&t) {
+                    Some(&key) => self.conn.release_capacity(key, n),
+                    // The exchange is over (its last octets were read after it ended): only
+                    // the HTTP/1.1 read gate still counts them.
+                    None => self.conn.release_buffered(n),
                 }
             }
             Op::Ping { payload } => {

@@ -363,10 +363,15 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
     /// HTTP/2: `n` octets of the response body of `key` were consumed; credit them back.
     /// (Data is not credited automatically: the consumer decides when it has room.)
     pub fn release_capacity(&mut self, key: RequestKey, n: usize) {
+        self.release_buffered(n);
+        self.driver.proto.core.release(key, n);
+    }
+
+    /// `n` body octets handed out were taken: the HTTP/1.1 read gate counts them off.
+    pub(crate) fn release_buffered(&mut self, n: usize) {
         if let Some(gate) = &mut self.h1_gate {
             gate.unreleased = gate.unreleased.saturating_sub(n);
         }
-        self.driver.proto.core.release(key, n);
     }
 
     /// Sends a PING; the answer comes back as [`Event::Pong`]. HTTP/2 only.
