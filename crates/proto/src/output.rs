@@ -118,6 +118,13 @@ impl OutQueue {
     /// Everything written so far is flushed; returns the markers now reached.
     pub(crate) fn flush(&mut self, reached: &mut Vec<Marker>) {
         self.flushed = self.written;
+        self.reached(reached);
+    }
+
+    /// The markers already flushed: one placed when nothing was waiting (a message whose
+    /// last octets went out before its end was known, such as a `Content-Length` body
+    /// ended by an empty last write) is reached at once, as no later flush would report it.
+    pub(crate) fn reached(&mut self, reached: &mut Vec<Marker>) {
         while let Some(&(offset, marker)) = self.markers.front() {
             if offset > self.flushed {
                 break;
@@ -151,5 +158,24 @@ mod tests {
         q.advance(3);
         assert_eq!(q.unwritten_acks(), 0);
         assert_eq!(q.len(), 0);
+    }
+
+    #[test]
+    fn a_marker_placed_with_nothing_unflushed_is_reached_at_once() {
+        let mut q = OutQueue::default();
+        let mut reached = Vec::new();
+        q.buf().extend_from_slice(b"body");
+        q.advance(4);
+        q.flush(&mut reached);
+        assert!(reached.is_empty());
+        q.mark(Marker::End(3));
+        q.reached(&mut reached);
+        assert_eq!(reached, [Marker::End(3)]);
+        // One still waiting for its octets is not.
+        q.buf().extend_from_slice(b"more");
+        q.mark(Marker::End(4));
+        reached.clear();
+        q.reached(&mut reached);
+        assert!(reached.is_empty());
     }
 }

@@ -220,6 +220,19 @@ impl Connection {
     pub fn on_flushed(&mut self) {
         let mut reached = Vec::new();
         self.out.flush(&mut reached);
+        self.sent(reached);
+    }
+
+    /// Ends our message on `seq`: `Sent` fires once its last octet is flushed, at once when
+    /// it already is (nothing was left to write, so no flush would report it).
+    fn mark_end(&mut self, seq: u64) {
+        self.out.mark(Marker::End(seq));
+        let mut reached = Vec::new();
+        self.out.reached(&mut reached);
+        self.sent(reached);
+    }
+
+    fn sent(&mut self, reached: Vec<Marker>) {
         for marker in reached {
             if let Marker::End(seq) = marker {
                 let key = self.key(seq);
@@ -668,7 +681,7 @@ impl Connection {
                 self.out.push_payload(chunk);
             }
             if done {
-                self.out.mark(Marker::End(seq));
+                self.mark_end(seq);
             }
         }
     }
@@ -725,7 +738,7 @@ impl Connection {
         ex.write = Write::Done;
         let seq = ex.seq;
         if ex.pending.is_empty() && self.writer().is_none_or(|w| w > index) {
-            self.out.mark(Marker::End(seq));
+            self.mark_end(seq);
         }
         if self.config.role == Role::Server && !self.exchanges[index].read_done {
             self.early_response(index);
@@ -852,7 +865,7 @@ impl Connection {
             self.exchanges[index].read_done = true;
             self.exchanges[index].write = Write::Done;
             let seq = self.exchanges[index].seq;
-            self.out.mark(Marker::End(seq));
+            self.mark_end(seq);
             self.read = Read::Upgraded;
             self.events.push_back(Event::Upgraded { key });
             return Ok(());
