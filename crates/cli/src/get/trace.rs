@@ -10,7 +10,7 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
-use pullhttp_proto::h2::frame::{self, Frame, FrameType, Head, flags};
+use pullhttp_proto::h2::frame::{self, Frame, FrameType, Head, PrioritySpec, flags};
 use pullhttp_proto::h2::hpack::Decoder;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
@@ -156,13 +156,7 @@ impl Direction {
             }
             Frame::Headers(h) => {
                 if let Some(p) = h.priority {
-                    let _ = write!(
-                        line,
-                        "\n          (dep={}, weight={}, exclusive={})",
-                        p.dependency,
-                        u16::from(p.weight) + 1,
-                        u8::from(p.exclusive)
-                    );
+                    priority(line, p);
                 }
                 self.block(h.block, h.end_headers, line);
             }
@@ -190,15 +184,7 @@ impl Direction {
             Frame::Ping(p) => {
                 let _ = write!(line, "\n          (opaque_data={:02x?})", p.payload);
             }
-            Frame::Priority(p) => {
-                let _ = write!(
-                    line,
-                    "\n          (dep={}, weight={}, exclusive={})",
-                    p.spec.dependency,
-                    u16::from(p.spec.weight) + 1,
-                    u8::from(p.spec.exclusive)
-                );
-            }
+            Frame::Priority(p) => priority(line, p.spec),
             _ => {}
         }
     }
@@ -223,6 +209,17 @@ impl Direction {
             let _ = write!(line, "\n          (field block not decoded: {e})");
         }
     }
+}
+
+/// A priority specification the way `nghttp -v` shows it (weight 1 to 256).
+fn priority(line: &mut String, p: PrioritySpec) {
+    let _ = write!(
+        line,
+        "\n          (dep={}, weight={}, exclusive={})",
+        p.dependency,
+        u16::from(p.weight) + 1,
+        u8::from(p.exclusive)
+    );
 }
 
 fn flag_names(head: Head) -> String {

@@ -109,6 +109,23 @@ async fn small(
     Served::done(status, sent, result)
 }
 
+/// [`small`] for an HTML page.
+async fn html(
+    responder: &mut Responder,
+    response: Response<()>,
+    page: String,
+    head_only: bool,
+) -> Served {
+    small(
+        responder,
+        response,
+        "text/html; charset=utf-8",
+        page,
+        head_only,
+    )
+    .await
+}
+
 async fn error_page(
     responder: &mut Responder,
     status: StatusCode,
@@ -122,14 +139,7 @@ async fn error_page(
             .insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
     }
     let page = files::error_page(status, detail);
-    small(
-        responder,
-        response,
-        "text/html; charset=utf-8",
-        page,
-        head_only,
-    )
-    .await
+    html(responder, response, page, head_only).await
 }
 
 /// GET and HEAD on the served directory.
@@ -155,14 +165,7 @@ async fn file(request: Request<RecvBody>, responder: &mut Responder, root: &Path
                 response.headers_mut().insert(LOCATION, location);
             }
             let page = files::error_page(StatusCode::MOVED_PERMANENTLY, "A directory.");
-            small(
-                responder,
-                response,
-                "text/html; charset=utf-8",
-                page,
-                head_only,
-            )
-            .await
+            html(responder, response, page, head_only).await
         }
         Resolved::Dir(dir) => {
             let decoded = percent_encoding::percent_decode_str(path).decode_utf8_lossy();
@@ -170,14 +173,7 @@ async fn file(request: Request<RecvBody>, responder: &mut Responder, root: &Path
                 Ok((entries, more)) => {
                     let page = files::listing(&decoded, entries, more);
                     let response = head(StatusCode::OK);
-                    small(
-                        responder,
-                        response,
-                        "text/html; charset=utf-8",
-                        page,
-                        head_only,
-                    )
-                    .await
+                    html(responder, response, page, head_only).await
                 }
                 Err(e) => {
                     let detail = format!("The directory cannot be read: {e}.");
@@ -271,14 +267,7 @@ async fn send_file(
                 StatusCode::RANGE_NOT_SATISFIABLE,
                 &format!("The file has {len} octets."),
             );
-            return small(
-                responder,
-                response,
-                "text/html; charset=utf-8",
-                page,
-                head_only,
-            )
-            .await;
+            return html(responder, response, page, head_only).await;
         }
     };
     let mime = mime_guess::from_path(path).first_or_octet_stream();
