@@ -28,7 +28,14 @@ fn main() -> Result<(), BoxError> {
         let listener = TcpListener::bind(arg("--addr", "127.0.0.1:0")).await?;
         println!("listening on {}", listener.local_addr()?);
         loop {
-            let (tcp, _) = listener.accept().await?;
+            let tcp = match listener.accept().await {
+                Ok((tcp, _)) => tcp,
+                // Out of descriptors and the like: say so and go on.
+                Err(e) => {
+                    eprintln!("accept: {e}");
+                    continue;
+                }
+            };
             tcp.set_nodelay(true)?;
             match kind.as_str() {
                 "pull" => tokio::spawn(pull(tcp)),
