@@ -73,9 +73,25 @@ pub(crate) trait Protocol {
     fn take_upgraded(&mut self) -> Option<BytesMut>;
 }
 
+/// How much one read takes at most.
+const READ_SIZE: usize = 64 << 10;
+
+thread_local! {
+    /// The buffer reads land in, one per thread: the cores copy what they keep, so a
+    /// connection needs no read buffer of its own while it waits (an idle connection's memory
+    /// is its state, not 16 KiB of buffer), and one read can take a large burst.
+    static READ_BUF: std::cell::RefCell<Box<[u8]>> =
+        std::cell::RefCell::new(vec![0; READ_SIZE].into_boxed_slice());
+}
+
+/// Runs `f` on this thread's read buffer. `f` must not call back into here (the pump's
+/// reads do not nest).
+pub(crate) fn with_read_buf<R>(f: impl FnOnce(&mut [u8]) -> R) -> R {
+    READ_BUF.with(|buf| f(&mut buf.borrow_mut()))
+}
+
 /// Transport-side state of the pump.
 struct Transport {
-    scratch: Box<[u8]>,
     timer: Pin<Box<tokio::time::Sleep>>,
     needs_flush: bool,
     read_closed: bool,
@@ -111,7 +127,6 @@ impl<IO, P: Protocol> Driver<IO, P> {
             io,
             proto,
             transport: Transport {
-                scratch: vec![0; 16 << 10].into_boxed_slice(),
                 timer: Box::pin(tokio::time::sleep_until(tokio::time::Instant::from_std(
                     now,
                 ))),

@@ -218,10 +218,16 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, P: Protocol> Driver<IO, P> {
             t.linger_left = LINGER_BYTES;
         }
         while !t.read_closed && t.linger_left > 0 {
-            let mut buf = ReadBuf::new(&mut t.scratch[..]);
-            match Pin::new(&mut self.io).poll_read(cx, &mut buf) {
-                Poll::Ready(Ok(())) if !buf.filled().is_empty() => {
-                    t.linger_left = t.linger_left.saturating_sub(buf.filled().len());
+            let io = &mut self.io;
+            let read = super::with_read_buf(|scratch| {
+                let mut buf = ReadBuf::new(scratch);
+                Pin::new(io)
+                    .poll_read(cx, &mut buf)
+                    .map(|r| r.map(|()| buf.filled().len()))
+            });
+            match read {
+                Poll::Ready(Ok(n)) if n > 0 => {
+                    t.linger_left = t.linger_left.saturating_sub(n);
                 }
                 // EOF, or an error: nothing more to protect.
                 Poll::Ready(_) => t.read_closed = true,
@@ -241,27 +247,28 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, P: Protocol> Driver<IO, P> {
         if self.transport.read_closed || !self.proto.wants_read() {
             return Ok(Poll::Pending);
         }
-        let mut buf = ReadBuf::new(&mut self.transport.scratch[..]);
-        match Pin::new(&mut self.io).poll_read(cx, &mut buf) {
-            Poll::Pending => Ok(Poll::Pending),
-            Poll::Ready(Err(e)) => Err(e.into()),
-            Poll::Ready(Ok(())) => {
-                let now = super::now();
-                let filled = buf.filled().len();
-                if filled == 0 {
-                    self.transport.read_closed = true;
-                    if self.proto.handle_eof(now) {
-                        self.ended = true;
+        super::with_read_buf(|scratch| {
+            let mut buf = ReadBuf::new(scratch);
+            match Pin::new(&mut self.io).poll_read(cx, &mut buf) {
+                Poll::Pending => Ok(Poll::Pending),
+                Poll::Ready(Err(e)) => Err(e.into()),
+                Poll::Ready(Ok(())) => {
+                    let now = super::now();
+                    let filled = buf.filled();
+                    if filled.is_empty() {
+                        self.transport.read_closed = true;
+                        if self.proto.handle_eof(now) {
+                            self.ended = true;
+                        }
+                    } else {
+                        self.bytes_in += filled.len() as u64;
+                        self.keepalive.activity(now);
+                        self.proto.handle_input(filled, now);
                     }
-                } else {
-                    self.bytes_in += filled as u64;
-                    self.keepalive.activity(now);
-                    self.proto
-                        .handle_input(&self.transport.scratch[..filled], now);
+                    Ok(Poll::Ready(()))
                 }
-                Ok(Poll::Ready(()))
             }
-        }
+        })
     }
 
     /// Arms the one timer for the nearest deadline; `Ready` if one fired.
