@@ -25,7 +25,7 @@ use pullhttp_proto::{RequestKey, h1, h2};
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use self::protocol::{ClientProtocol, H2cUpgrade};
-use crate::driver::{Driver, Pumped, Versioned, now};
+use crate::driver::{BodyGate, Driver, Pumped, Versioned, now};
 use crate::error::Error;
 use crate::shutdown::ShutdownHandle;
 
@@ -197,10 +197,7 @@ impl Builder {
         let mut conn = self.connect(io);
         // Response bodies wait in the handles' queues: HTTP/1.1 reading pauses when they
         // hold too much (HTTP/2 is bounded by its windows).
-        conn.h1_gate = Some(H1Gate {
-            unreleased: 0,
-            max: self.max_buffered_body,
-        });
+        conn.h1_gate = Some(BodyGate::new(self.max_buffered_body));
         handle::Connection::new(conn)
     }
 
@@ -256,16 +253,9 @@ pub type Parts<IO> = crate::upgrade::Upgraded<IO>;
 /// A client connection (pull API): the one owner of the transport, the core and the timer.
 pub struct Connection<IO> {
     driver: Driver<IO, ClientProtocol>,
-    /// Set for the handle layer: HTTP/1.1 body octets handed out count until released.
-    h1_gate: Option<H1Gate>,
-}
-
-/// HTTP/1.1 response body octets handed out but not released, and the most allowed before
-/// reading pauses.
-#[derive(Debug, Clone, Copy)]
-struct H1Gate {
-    unreleased: usize,
-    max: usize,
+    /// Set for the handle layer: body octets handed out count until released, and HTTP/1.1
+    /// reading pauses when too many are held.
+    h1_gate: Option<BodyGate>,
 }
 
 impl<IO> std::fmt::Debug for Connection<IO> {
@@ -313,15 +303,16 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
 
     /// Polls for the next event.
     pub fn poll_event(&mut self, cx: &mut Context<'_>) -> Poll<Result<Option<Event>, Error>> {
-        let h1 = matches!(self.driver.proto.core, Versioned::H1(_));
-        let paused = self.h1_gate.is_some_and(|g| h1 && g.unreleased > g.max);
+        let paused = self
+            .h1_gate
+            .is_some_and(|g| g.closed(&self.driver.proto.core));
         match self.driver.poll_pump(cx, paused) {
             Poll::Pending => Poll::Pending,
             Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
             Poll::Ready(Ok(Pumped::End)) => Poll::Ready(Ok(None)),
             Poll::Ready(Ok(Pumped::Event(e))) => {
-                if let (Some(gate), Event::Data { data, .. }, true) = (&mut self.h1_gate, &e, h1) {
-                    gate.unreleased += data.len();
+                if let (Some(gate), Event::Data { data, .. }) = (&mut self.h1_gate, &e) {
+                    gate.hold(data.len());
                 }
                 Poll::Ready(Ok(Some(e)))
             }
@@ -367,10 +358,10 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
         self.driver.proto.core.release(key, n);
     }
 
-    /// `n` body octets handed out were taken: the HTTP/1.1 read gate counts them off.
+    /// `n` body octets handed out were taken: the read gate counts them off.
     pub(crate) fn release_buffered(&mut self, n: usize) {
         if let Some(gate) = &mut self.h1_gate {
-            gate.unreleased = gate.unreleased.saturating_sub(n);
+            gate.release(n);
         }
     }
 

@@ -90,6 +90,39 @@ pub(crate) fn with_read_buf<R>(f: impl FnOnce(&mut [u8]) -> R) -> R {
     READ_BUF.with(|buf| f(&mut buf.borrow_mut()))
 }
 
+/// Body octets handed to the application and not yet taken by it, and the most allowed
+/// before reading pauses. Only HTTP/1 pauses on it: HTTP/2 is bounded by its windows.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BodyGate {
+    held: usize,
+    max: usize,
+}
+
+impl BodyGate {
+    pub(crate) fn new(max: usize) -> Self {
+        BodyGate { held: 0, max }
+    }
+
+    /// `n` more octets are held by the application.
+    pub(crate) fn hold(&mut self, n: usize) {
+        self.held += n;
+    }
+
+    /// `n` octets were taken.
+    pub(crate) fn release(&mut self, n: usize) {
+        self.held = self.held.saturating_sub(n);
+    }
+
+    pub(crate) fn held(&self) -> usize {
+        self.held
+    }
+
+    /// True when reading must pause: an HTTP/1 core with more held than allowed.
+    pub(crate) fn closed(&self, core: &Versioned) -> bool {
+        matches!(core, Versioned::H1(_)) && self.held > self.max
+    }
+}
+
 /// Transport-side state of the pump.
 struct Transport {
     timer: Pin<Box<tokio::time::Sleep>>,

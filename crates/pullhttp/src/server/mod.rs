@@ -33,7 +33,7 @@ use pullhttp_proto::{RequestKey, h1, h2};
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use self::core::{Core, ServerProtocol};
-use crate::driver::{Driver, Pumped, Versioned, now};
+use crate::driver::{BodyGate, Driver, Pumped, Versioned, now};
 use crate::error::{Error, Kind};
 use crate::shutdown::ShutdownHandle;
 use crate::upgrade::Upgraded;
@@ -309,8 +309,7 @@ impl Builder {
                 expecting: HashSet::new(),
                 body_ended: HashSet::new(),
                 trailers: std::collections::HashMap::new(),
-                buffered: 0,
-                max_buffered: self.max_buffered_body,
+                gate: BodyGate::new(self.max_buffered_body),
             },
         }
     }
@@ -358,9 +357,9 @@ struct Bodies {
     body_ended: HashSet<RequestKey>,
     /// Trailers that ended a body read with `recv_data`, for `take_trailers`.
     trailers: std::collections::HashMap<RequestKey, HeaderMap>,
-    /// Body octets taken from the core but not yet by the application.
-    buffered: usize,
-    max_buffered: usize,
+    /// Body octets taken from the core but not yet by the application (with manual
+    /// release: not yet released).
+    gate: BodyGate,
 }
 
 impl<IO> std::fmt::Debug for Connection<IO> {
@@ -392,13 +391,12 @@ impl<IO> Connection<IO> {
             open_streams: core.open_streams(),
             pending_accepts: self.admission.pending_accepts.len(),
             buffered_in: core.input_buffered(),
-            buffered_body: self.bodies.buffered,
+            buffered_body: self.bodies.gate.held(),
         }
     }
 
     fn body_paused(&self) -> bool {
-        matches!(self.driver.proto.core, Core::Ready(Versioned::H1(_)))
-            && self.bodies.buffered > self.bodies.max_buffered
+        matches!(&self.driver.proto.core, Core::Ready(v) if self.bodies.gate.closed(v))
     }
 }
 
@@ -443,7 +441,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
                     data,
                     end_stream,
                 } => {
-                    self.bodies.buffered += data.len();
+                    self.bodies.gate.hold(data.len());
                     if *end_stream {
                         self.bodies.body_ended.insert(*key);
                     }
@@ -520,7 +518,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
             // the handle layer queues them for a `RecvBody`, and reading must pause when
             // that queue is full, not when the pull API's own is.
             if !self.bodies.manual_release {
-                self.bodies.buffered = self.bodies.buffered.saturating_sub(data.len());
+                self.bodies.gate.release(data.len());
                 if let Ok(core) = self.driver.proto.core.ready() {
                     core.release(*key, data.len());
                 }
@@ -744,7 +742,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
     /// held before reading pauses ([`Builder::max_buffered_body`]).
     pub fn release_capacity(&mut self, key: RequestKey, n: usize) {
         if self.bodies.manual_release {
-            self.bodies.buffered = self.bodies.buffered.saturating_sub(n);
+            self.bodies.gate.release(n);
         }
         if let Ok(core) = self.driver.proto.core.ready() {
             core.release(key, n);
