@@ -82,33 +82,32 @@ async fn pull(tcp: TcpStream) {
                 ..
             } => {
                 let path = request.uri.path();
+                let post = request.method == Method::POST;
                 let work = match (&request.method, body_len(path)) {
                     (&Method::GET, Some(len)) => {
                         let _ = conn.send_response(key, &head(StatusCode::OK, Some(len)), false);
                         Pending::Body(Repeat::new(len), None)
                     }
-                    (&Method::POST, _) if path == "/echo" => {
-                        let _ = conn.send_response(key, &head(StatusCode::OK, None), end_stream);
+                    _ if post && path == "/echo" && end_stream => {
+                        let _ = conn.send_response(key, &head(StatusCode::OK, Some(0)), true);
+                        continue;
+                    }
+                    _ if post && path == "/echo" => {
+                        let _ = conn.send_response(key, &head(StatusCode::OK, None), false);
                         Pending::Echo(Default::default())
                     }
-                    (&Method::POST, _) if path == "/sink" => Pending::Sink(0),
+                    _ if post && path == "/sink" && end_stream => {
+                        answer_sink(&mut conn, key, 0);
+                        continue;
+                    }
+                    _ if post && path == "/sink" => Pending::Sink(0),
                     _ => {
                         let _ =
                             conn.send_response(key, &head(StatusCode::NOT_FOUND, Some(0)), true);
                         continue;
                     }
                 };
-                if end_stream && matches!(work, Pending::Echo(_)) {
-                    continue;
-                }
                 pending.insert(key, work);
-                if end_stream {
-                    if let Some(Pending::Sink(_)) = pending.get(&key) {
-                        pending.remove(&key);
-                        let _ = conn.send_response(key, &head(StatusCode::OK, Some(0)), true);
-                        continue;
-                    }
-                }
                 key
             }
             Event::Data {
@@ -149,6 +148,13 @@ async fn pull(tcp: TcpStream) {
             }
         }
     }
+}
+
+/// Answers a `/sink` request with the length of its body.
+fn answer_sink(conn: &mut server::Connection<TcpStream>, key: pullhttp::RequestKey, n: u64) {
+    let text = Bytes::from(n.to_string());
+    let _ = conn.send_response(key, &head(StatusCode::OK, Some(text.len() as u64)), false);
+    let _ = conn.send_data(key, text, true);
 }
 
 /// Sends what the connection takes now; true once the stream's work is done.
