@@ -120,14 +120,9 @@ async fn pull(tcp: TcpStream) {
                     Some(Pending::Sink(n)) => {
                         *n += data.len() as u64;
                         if end_stream {
-                            let len = n.to_string();
+                            let n = *n;
                             pending.remove(&key);
-                            let _ = conn.send_response(
-                                key,
-                                &head(StatusCode::OK, Some(len.len() as u64)),
-                                false,
-                            );
-                            let _ = conn.send_data(key, Bytes::from(len), true);
+                            answer_sink(&mut conn, key, n);
                         }
                         continue;
                     }

@@ -15,6 +15,8 @@
 //! Field values are zero-copy slices of the received head. The original case and order of
 //! field names is kept in a [`HeaderCase`] extension.
 
+use std::mem::MaybeUninit;
+
 use bytes::Bytes;
 use http::header::{CONNECTION, CONTENT_LENGTH, EXPECT, HOST, TRANSFER_ENCODING, UPGRADE};
 use http::{
@@ -97,13 +99,6 @@ pub(crate) struct ParsedResponse {
     pub(crate) keep_alive: bool,
 }
 
-/// Offsets of one field within the head.
-#[derive(Clone, Copy)]
-struct FieldPos {
-    name: (usize, usize),
-    value: (usize, usize),
-}
-
 fn offset(base: &[u8], part: &[u8]) -> (usize, usize) {
     (part.as_ptr() as usize - base.as_ptr() as usize, part.len())
 }
@@ -120,14 +115,22 @@ fn check_partial(buf: &[u8], limits: Limits, request: bool) -> Result<(), ParseE
     Ok(())
 }
 
-/// Rejects a CR not followed by LF in `head` (§2.2).
-fn check_bare_cr(head: &[u8]) -> Result<(), ParseError> {
-    let bare =
-        head.windows(2).any(|w| w[0] == b'\r' && w[1] != b'\n') || head.last() == Some(&b'\r');
-    if bare {
-        return Err(ParseError::Malformed("bare CR"));
+/// Field slots a parse keeps on the stack; a larger `max_headers` takes them from the heap.
+const STACK_FIELDS: usize = 128;
+
+/// The slots `httparse` fills: `max` of them, on the stack when they fit. Uninitialised
+/// slots cost nothing to set up (a parse of a small head no longer clears 100 slots).
+fn field_storage<'a, 'b>(
+    stack: &'a mut [MaybeUninit<httparse::Header<'b>>; STACK_FIELDS],
+    heap: &'a mut Vec<MaybeUninit<httparse::Header<'b>>>,
+    max: usize,
+) -> &'a mut [MaybeUninit<httparse::Header<'b>>] {
+    if max <= STACK_FIELDS {
+        &mut stack[..max]
+    } else {
+        heap.resize(max, MaybeUninit::uninit());
+        heap
     }
-    Ok(())
 }
 
 fn map_httparse(e: httparse::Error, buf: &[u8]) -> ParseError {
@@ -161,40 +164,6 @@ fn map_httparse(e: httparse::Error, buf: &[u8]) -> ParseError {
         httparse::Error::Status => ParseError::Malformed("invalid status code"),
         httparse::Error::Token => ParseError::Malformed("invalid token"),
     }
-}
-
-/// Builds the header map from field positions; values must not hold NUL, CTL or DEL.
-fn build_headers(
-    head: &Bytes,
-    fields: &[FieldPos],
-    fold_obs: bool,
-) -> Result<(HeaderMap, HeaderCase), ParseError> {
-    let mut map = HeaderMap::with_capacity(fields.len());
-    let mut case = HeaderCase(Vec::with_capacity(fields.len()));
-    for f in fields {
-        let raw_name = head.slice(f.name.0..f.name.0 + f.name.1);
-        let mut raw_value = head.slice(f.value.0..f.value.0 + f.value.1);
-        if fold_obs && raw_value.iter().any(|&b| b == b'\r' || b == b'\n') {
-            let folded: Vec<u8> = raw_value
-                .iter()
-                .map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b })
-                .collect();
-            raw_value = Bytes::from(folded);
-        }
-        if raw_value
-            .iter()
-            .any(|&b| (b < 0x20 && b != b'\t') || b == 0x7f)
-        {
-            return Err(ParseError::Malformed("control character in field value"));
-        }
-        let name = HeaderName::from_bytes(&raw_name)
-            .map_err(|_| ParseError::Malformed("invalid field name"))?;
-        let value = HeaderValue::from_maybe_shared(raw_value)
-            .map_err(|_| ParseError::Malformed("invalid field value"))?;
-        map.append(name, value);
-        case.0.push(raw_name);
-    }
-    Ok((map, case))
 }
 
 /// The comma-separated members of every field named `name`, trimmed, empty ones skipped.
@@ -285,28 +254,44 @@ fn complete(
     if n > limits.max_head {
         return Err(ParseError::HeadTooLarge);
     }
-    check_bare_cr(&buf[..n])?;
+    // A bare CR (§2.2) needs no scan of its own: `httparse` accepts a CR only before an LF
+    // — in the start line, a field name or a field value alike (see the tests).
     Ok(Some(n))
 }
 
-/// Collects the positions of parsed fields and builds the header map from a copy of the
-/// head.
+/// Builds the header map and the fields' case from what `httparse` found, sharing one copy
+/// of the head. Values must not hold NUL, CTL or DEL (`httparse` refuses them already;
+/// `HeaderValue` checks again); an obs-fold (responses only) becomes spaces.
 fn collect_fields(
     buf: &[u8],
     n: usize,
     parsed: &[httparse::Header<'_>],
     fold_obs: bool,
 ) -> Result<(Bytes, HeaderMap, HeaderCase), ParseError> {
-    let fields: Vec<FieldPos> = parsed
-        .iter()
-        .map(|h| FieldPos {
-            name: offset(buf, h.name.as_bytes()),
-            value: offset(buf, h.value),
-        })
-        .collect();
-    let head_bytes = Bytes::copy_from_slice(&buf[..n]);
-    let (headers, case) = build_headers(&head_bytes, &fields, fold_obs)?;
-    Ok((head_bytes, headers, case))
+    let head = Bytes::copy_from_slice(&buf[..n]);
+    let slice = |part: &[u8]| {
+        let (at, len) = offset(buf, part);
+        head.slice(at..at + len)
+    };
+    let mut map = HeaderMap::with_capacity(parsed.len());
+    let mut case = HeaderCase(Vec::with_capacity(parsed.len()));
+    for field in parsed {
+        let name = HeaderName::from_bytes(field.name.as_bytes())
+            .map_err(|_| ParseError::Malformed("invalid field name"))?;
+        let mut raw_value = slice(field.value);
+        if fold_obs && raw_value.iter().any(|&b| b == b'\r' || b == b'\n') {
+            let folded: Vec<u8> = raw_value
+                .iter()
+                .map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b })
+                .collect();
+            raw_value = Bytes::from(folded);
+        }
+        let value = HeaderValue::from_maybe_shared(raw_value)
+            .map_err(|_| ParseError::Malformed("control character in field value"))?;
+        map.append(name, value);
+        case.0.push(slice(field.name.as_bytes()));
+    }
+    Ok((head, map, case))
 }
 
 /// Parses a request head from the front of `buf`; `Ok(None)` if incomplete.
@@ -314,9 +299,11 @@ pub(crate) fn parse_request(
     buf: &[u8],
     limits: Limits,
 ) -> Result<Option<(ParsedRequest, usize)>, ParseError> {
-    let mut storage = vec![httparse::EMPTY_HEADER; limits.max_headers];
-    let mut req = httparse::Request::new(&mut storage);
-    let result = req.parse(buf);
+    let mut stack = [MaybeUninit::uninit(); STACK_FIELDS];
+    let mut heap = Vec::new();
+    let storage = field_storage(&mut stack, &mut heap, limits.max_headers);
+    let mut req = httparse::Request::new(&mut []);
+    let result = req.parse_with_uninit_headers(buf, storage);
     let Some(n) = complete(result, buf, limits, true)? else {
         return Ok(None);
     };
@@ -422,13 +409,15 @@ pub(crate) fn parse_response(
     limits: Limits,
     method: &Method,
 ) -> Result<Option<(ParsedResponse, usize)>, ParseError> {
-    let mut storage = vec![httparse::EMPTY_HEADER; limits.max_headers];
-    let mut res = httparse::Response::new(&mut storage);
+    let mut stack = [MaybeUninit::uninit(); STACK_FIELDS];
+    let mut heap = Vec::new();
+    let storage = field_storage(&mut stack, &mut heap, limits.max_headers);
+    let mut res = httparse::Response::new(&mut []);
     let mut config = httparse::ParserConfig::default();
     config
         .allow_obsolete_multiline_headers_in_responses(true)
         .allow_spaces_after_header_name_in_responses(true);
-    let result = config.parse_response(&mut res, buf);
+    let result = config.parse_response_with_uninit_headers(&mut res, buf, storage);
     let Some(n) = complete(result, buf, limits, false)? else {
         return Ok(None);
     };
@@ -486,3 +475,6 @@ pub(crate) fn parse_response(
         n,
     )))
 }
+
+#[cfg(test)]
+mod tests;
