@@ -83,6 +83,9 @@ table("1 GiB bodies (GiB/s)", big, ["tcp", "pull", "handle", "hyper", "h2", "ngi
 idle = [s for s in order if s.startswith("idle")]
 table("RSS per idle connection (KiB)", idle, ["pull", "handle", "hyper", "h2", "nginx", "h2o"],
       [("pull", "hyper"), ("pull", "nginx")])
+heap = [s for s in order if s.startswith("heap ")]
+table("Heap per idle connection (octets, counted by bench-heap's allocator; 1,000 connections)",
+      heap, ["pull", "handle", "hyper", "h2"], [("pull", "hyper"), ("pull", "h2")])
 streams = [s for s in order if s.startswith("open h2 streams")]
 table("RSS per open HTTP/2 stream (KiB; 100 connections × 100 streams)", streams,
       ["pull", "handle", "hyper", "h2"], [("pull", "hyper"), ("pull", "h2")])
@@ -122,6 +125,11 @@ for shape in idle:
     cap = 4 if " h2 " in shape else 2
     if p is not None:
         checks.append((f"{shape}: pull ≤ {cap} KiB", p <= cap, f"{p:g} KiB"))
+for shape in heap:
+    p = med(shape, "pull")
+    cap = 4096 if " h2 " in shape else 2048
+    if p is not None:
+        checks.append((f"{shape}: pull ≤ {cap} octets of heap", p <= cap, f"{p:g} octets"))
 for shape in client:
     o, h = med(shape, "ours"), med(shape, "h2")
     if "1x64" in shape and o and h:

@@ -10,6 +10,8 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 
+pub mod servers;
+
 /// The small response body (13 octets).
 pub const SMALL: &[u8] = b"hello, world\n";
 

@@ -115,6 +115,20 @@ impl OutQueue {
         }
     }
 
+    /// Frees the buffers of an empty queue (an idle connection keeps no capacity); the
+    /// next output allocates afresh.
+    pub(crate) fn release_idle(&mut self) {
+        if self.len() > 0 || !self.markers.is_empty() || !self.acks.is_empty() {
+            return;
+        }
+        release(&mut self.chunks);
+        release(&mut self.markers);
+        release(&mut self.acks);
+        if self.scratch.capacity() > 0 {
+            self.scratch = BytesMut::new();
+        }
+    }
+
     /// Everything written so far is flushed; returns the markers now reached.
     pub(crate) fn flush(&mut self, reached: &mut Vec<Marker>) {
         self.flushed = self.written;
@@ -132,6 +146,13 @@ impl OutQueue {
             self.markers.pop_front();
             reached.push(marker);
         }
+    }
+}
+
+/// Frees an empty queue's allocation.
+pub(crate) fn release<T>(queue: &mut VecDeque<T>) {
+    if queue.is_empty() && queue.capacity() > 0 {
+        *queue = VecDeque::new();
     }
 }
 

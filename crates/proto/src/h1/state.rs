@@ -37,7 +37,7 @@ use super::error::{Misuse, ParseError};
 use super::event::{ConnectionError, Event};
 use super::head::{self, Framing, HeaderCase, Limits, Upgrade, has_connection_token};
 use super::write;
-use crate::output::{Marker, OutQueue};
+use crate::output::{Marker, OutQueue, release};
 use crate::{RequestKey, Role};
 
 /// What incoming octets mean now.
@@ -179,6 +179,22 @@ impl Connection {
     /// Takes the next event.
     pub fn next_event(&mut self) -> Option<Event> {
         self.events.pop_front()
+    }
+
+    /// Frees the buffers an idle connection does not need (no exchange in progress, no
+    /// input, events or output waiting): an idle keep-alive connection then holds no
+    /// capacity beyond its own state, and the next request allocates afresh. Drivers call
+    /// it when they go to wait for the peer.
+    pub fn release_idle(&mut self) {
+        if !self.exchanges.is_empty() || !self.events.is_empty() || !self.input.is_empty() {
+            return;
+        }
+        release(&mut self.exchanges);
+        release(&mut self.events);
+        if self.input.capacity() > 0 {
+            self.input = BytesMut::new();
+        }
+        self.out.release_idle();
     }
 
     /// The output waiting to be written, in order.

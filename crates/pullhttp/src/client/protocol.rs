@@ -187,6 +187,10 @@ impl Protocol for ClientProtocol {
         self.core.is_closed()
     }
 
+    fn release_idle(&mut self) {
+        self.core.release_idle();
+    }
+
     fn output<'a>(&'a mut self, slices: &mut Vec<IoSlice<'a>>, max: usize) {
         self.core.output(slices, max);
     }

@@ -59,6 +59,8 @@ pub(crate) trait Protocol {
     fn next_deadline(&self) -> Option<Instant>;
     fn wants_read(&self) -> bool;
     fn is_closed(&self) -> bool;
+    /// Frees what an idle connection does not need (called when the driver waits).
+    fn release_idle(&mut self);
     /// Collects up to `max` output slices.
     fn output<'a>(&'a mut self, slices: &mut Vec<IoSlice<'a>>, max: usize);
     fn advance_written(&mut self, n: usize);

@@ -88,6 +88,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, P: Protocol> Driver<IO, P> {
             if self.poll_timer(cx)?.is_ready() {
                 continue;
             }
+            // Waiting for the peer: an idle connection gives its buffers back.
+            self.proto.release_idle();
             return Poll::Pending;
         }
         // Work budget spent: let other tasks run, and come back at once.

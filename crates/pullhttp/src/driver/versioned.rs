@@ -58,6 +58,13 @@ impl Versioned {
         }
     }
 
+    pub(crate) fn release_idle(&mut self) {
+        match self {
+            Versioned::H1(c) => c.release_idle(),
+            Versioned::H2(c) => c.release_idle(),
+        }
+    }
+
     pub(crate) fn wants_read(&self) -> bool {
         match self {
             Versioned::H1(c) => c.wants_read(),

@@ -328,6 +328,12 @@ impl Protocol for ServerProtocol {
         self.core.ready_ref().is_some_and(Versioned::is_closed)
     }
 
+    fn release_idle(&mut self) {
+        if let Core::Ready(v) = &mut self.core {
+            v.release_idle();
+        }
+    }
+
     fn output<'a>(&'a mut self, slices: &mut Vec<std::io::IoSlice<'a>>, max: usize) {
         if let Core::Ready(v) = &mut self.core {
             v.output(slices, max);

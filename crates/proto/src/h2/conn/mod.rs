@@ -38,7 +38,7 @@ use super::frame::{FrameReader, Settings, WindowUpdate};
 use super::hpack::{Decoder, Encoder};
 use super::{ErrorCode, StreamId};
 use crate::RequestKey;
-use crate::output::{Marker, OutQueue};
+use crate::output::{Marker, OutQueue, release};
 use budget::Bucket;
 use flow::{DEFAULT_WINDOW, RecvFlow, Window};
 use send::Scheduler;
@@ -339,6 +339,26 @@ impl Connection {
     }
 
     // ----- outputs -----
+
+    /// Frees the buffers an idle connection does not need (no stream open, no input,
+    /// events or output waiting): an idle connection then holds no capacity beyond its own
+    /// state, and the next frames allocate afresh. Drivers call it when they go to wait for
+    /// the peer.
+    pub fn release_idle(&mut self) {
+        if self.streams.len() > 0 || !self.events.is_empty() || !self.input.is_empty() {
+            return;
+        }
+        release(&mut self.events);
+        if self.input.capacity() > 0 {
+            self.input = BytesMut::new();
+        }
+        if self.codec.block.capacity() > 0 {
+            self.codec.block = BytesMut::new();
+        }
+        self.streams.release_idle();
+        self.scheduler.release_idle();
+        self.out.release_idle();
+    }
 
     /// Takes the next event.
     pub fn next_event(&mut self) -> Option<Event> {

@@ -22,33 +22,52 @@ use crate::h2::frame::{Data, Headers};
 use crate::h2::hpack::FieldRef;
 use crate::output::Marker;
 
-/// Streams waiting to send, by urgency.
+/// Streams waiting to send, by urgency. The queues live on the heap from the first push
+/// until the connection is idle again: an idle connection does not carry 16 empty queues.
 #[derive(Debug, Default)]
 pub(crate) struct Scheduler {
+    queues: Option<Box<Queues>>,
+}
+
+#[derive(Debug, Default)]
+struct Queues {
     round_robin: [VecDeque<StreamId>; 8],
     sequential: [BTreeSet<StreamId>; 8],
 }
 
 impl Scheduler {
     pub(crate) fn push(&mut self, id: StreamId, urgency: u8, incremental: bool) {
+        let queues = self.queues.get_or_insert_with(Box::default);
         let u = usize::from(urgency.min(7));
         if incremental {
-            self.round_robin[u].push_back(id);
+            queues.round_robin[u].push_back(id);
         } else {
-            self.sequential[u].insert(id);
+            queues.sequential[u].insert(id);
         }
     }
 
     pub(crate) fn pop(&mut self) -> Option<StreamId> {
+        let queues = self.queues.as_mut()?;
         for u in 0..8 {
-            if let Some(id) = self.sequential[u].pop_first() {
+            if let Some(id) = queues.sequential[u].pop_first() {
                 return Some(id);
             }
-            if let Some(id) = self.round_robin[u].pop_front() {
+            if let Some(id) = queues.round_robin[u].pop_front() {
                 return Some(id);
             }
         }
         None
+    }
+
+    /// Frees the queues once every one is empty.
+    pub(crate) fn release_idle(&mut self) {
+        let empty = self.queues.as_ref().is_none_or(|q| {
+            q.round_robin.iter().all(VecDeque::is_empty)
+                && q.sequential.iter().all(BTreeSet::is_empty)
+        });
+        if empty {
+            self.queues = None;
+        }
     }
 }
 

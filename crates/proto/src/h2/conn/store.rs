@@ -101,6 +101,13 @@ impl Store {
         self.streams.len()
     }
 
+    /// Frees the map's table when no stream is left in it.
+    pub(crate) fn release_idle(&mut self) {
+        if self.streams.is_empty() && self.streams.capacity() > 0 {
+            self.streams = IdMap::default();
+        }
+    }
+
     pub(crate) fn ids(&self) -> Vec<StreamId> {
         self.streams.keys().copied().collect()
     }
