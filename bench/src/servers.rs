@@ -7,7 +7,6 @@
 //! (HTTP/2 only), a task per stream; `tcp`: writes 1 GiB of zeros on every connection and
 //! reads whatever comes (the machine's copy limit, both ways).
 
-use std::collections::HashMap;
 use std::convert::Infallible;
 
 use bytes::Bytes;
@@ -35,6 +34,35 @@ pub fn spawn(kind: &str, tcp: TcpStream) -> Result<(), BoxError> {
     Ok(())
 }
 
+/// The response heads the pull server sends unchanged, built once (the pull API takes a
+/// head by reference, so a fixed head costs nothing per response).
+struct Heads {
+    small: http::response::Parts,
+    one_mib: http::response::Parts,
+    one_gib: http::response::Parts,
+    empty: http::response::Parts,
+    not_found: http::response::Parts,
+}
+
+static HEADS: std::sync::LazyLock<Heads> = std::sync::LazyLock::new(|| Heads {
+    small: head(StatusCode::OK, Some(crate::SMALL.len() as u64)),
+    one_mib: head(StatusCode::OK, Some(1 << 20)),
+    one_gib: head(StatusCode::OK, Some(1 << 30)),
+    empty: head(StatusCode::OK, Some(0)),
+    not_found: head(StatusCode::NOT_FOUND, Some(0)),
+});
+
+/// The head of a GET for a generated body of `len` octets.
+fn body_head(len: u64) -> std::borrow::Cow<'static, http::response::Parts> {
+    use std::borrow::Cow;
+    match len {
+        13 => Cow::Borrowed(&HEADS.small),
+        0x10_0000 => Cow::Borrowed(&HEADS.one_mib),
+        0x4000_0000 => Cow::Borrowed(&HEADS.one_gib),
+        _ => Cow::Owned(head(StatusCode::OK, Some(len))),
+    }
+}
+
 fn head(status: StatusCode, len: Option<u64>) -> http::response::Parts {
     let mut response = Response::builder()
         .status(status)
@@ -43,6 +71,16 @@ fn head(status: StatusCode, len: Option<u64>) -> http::response::Parts {
         response = response.header("content-length", len);
     }
     response.body(()).expect("a valid head").into_parts().0
+}
+
+/// Adds `Content-Type: text/plain`: every stack sends the same head for a GET (hyper and
+/// pullhttp's handle API add `Content-Length` from the body's exact size themselves).
+fn text_plain<B>(mut response: Response<B>) -> Response<B> {
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("text/plain"),
+    );
+    response
 }
 
 /// What a pull-mode stream still has to do.
@@ -58,7 +96,7 @@ enum Pending {
 /// The pull API: every event of the connection handled in this one task.
 pub async fn pull(tcp: TcpStream) {
     let mut conn = server::handshake(tcp);
-    let mut pending: HashMap<pullhttp::RequestKey, Pending> = HashMap::new();
+    let mut pending: pullhttp::KeyMap<Pending> = pullhttp::KeyMap::default();
     while let Ok(Some(event)) = conn.next_event().await {
         let key = match event {
             Event::Request {
@@ -71,11 +109,11 @@ pub async fn pull(tcp: TcpStream) {
                 let post = request.method == Method::POST;
                 let work = match (&request.method, body_len(path)) {
                     (&Method::GET, Some(len)) => {
-                        let _ = conn.send_response(key, &head(StatusCode::OK, Some(len)), false);
+                        let _ = conn.send_response(key, &body_head(len), false);
                         Pending::Body(Repeat::new(len), None)
                     }
                     _ if post && path == "/echo" && end_stream => {
-                        let _ = conn.send_response(key, &head(StatusCode::OK, Some(0)), true);
+                        let _ = conn.send_response(key, &HEADS.empty, true);
                         continue;
                     }
                     _ if post && path == "/echo" => {
@@ -88,13 +126,16 @@ pub async fn pull(tcp: TcpStream) {
                     }
                     _ if post && path == "/sink" => Pending::Sink(0),
                     _ => {
-                        let _ =
-                            conn.send_response(key, &head(StatusCode::NOT_FOUND, Some(0)), true);
+                        let _ = conn.send_response(key, &HEADS.not_found, true);
                         continue;
                     }
                 };
-                pending.insert(key, work);
-                key
+                // Most answers go out whole at once: only what is left waits in the map.
+                let mut work = work;
+                if !advance(&mut conn, key, &mut work) {
+                    pending.insert(key, work);
+                }
+                continue;
             }
             Event::Data {
                 key,
@@ -195,7 +236,7 @@ pub async fn handle(tcp: TcpStream) {
             let _ = match (method, body_len(&path)) {
                 (Method::GET, Some(len)) => {
                     responder
-                        .send_response_with(Response::new(Repeat::new(len)))
+                        .send_response_with(text_plain(Response::new(Repeat::new(len))))
                         .await
                 }
                 (Method::POST, _) if path == "/echo" => {
@@ -243,7 +284,7 @@ async fn hyper_service(
     let path = request.uri().path().to_owned();
     let infallible = |b: Repeat| b.map_err(|never| match never {}).boxed();
     Ok(match (request.method().clone(), body_len(&path)) {
-        (Method::GET, Some(len)) => Response::new(infallible(Repeat::new(len))),
+        (Method::GET, Some(len)) => text_plain(Response::new(infallible(Repeat::new(len)))),
         (Method::POST, _) if path == "/echo" => Response::new(request.into_body().boxed()),
         (Method::POST, _) if path == "/sink" => {
             let mut body = request.into_body();
@@ -296,7 +337,10 @@ async fn h2_stream(
     let mut body = request.into_body();
     match (method, body_len(&path)) {
         (Method::GET, Some(len)) => {
-            let mut send = respond.send_response(Response::new(()), false)?;
+            let mut head = text_plain(Response::new(()));
+            head.headers_mut()
+                .insert(http::header::CONTENT_LENGTH, http::HeaderValue::from(len));
+            let mut send = respond.send_response(head, false)?;
             let mut source = Repeat::new(len);
             while let Some(piece) = source.next_piece() {
                 let mut piece = piece;

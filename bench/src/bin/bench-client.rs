@@ -366,6 +366,11 @@ async fn hold_idle(url: &Uri, n: usize, proto: &str, streams: usize) -> Result<(
         if got == 0 {
             return Err("the server closed an idle connection at once".into());
         }
+        if proto == "h2" {
+            // Acknowledge the server's SETTINGS, as every client does (servers close
+            // connections that never do).
+            tcp.write_all(b"\0\0\0\x04\x01\0\0\0\0").await?;
+        }
         held.push(tcp);
     }
     if streams > 0 && proto != "h2" {

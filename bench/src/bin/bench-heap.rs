@@ -7,10 +7,9 @@
 //!
 //! One current-thread runtime holds the server (the stack's connection tasks from
 //! `bench-server`) and a client that opens N connections one after another — HTTP/2:
-//! preface and SETTINGS, then the server's SETTINGS read; HTTP/1.1: one GET answered —
-//! and holds them. Every server task has run to its wait by then (one thread: the
-//! server's poll that wrote the answer ran to its end before the client read it). The
-//! client's own sockets are std ones, which hold no heap. Prints
+//! preface and SETTINGS, the server's SETTINGS read and acknowledged; HTTP/1.1: one GET
+//! answered — and holds them idle for three seconds of a paused clock (no real waiting)
+//! before counting. The client's own sockets are std ones, which hold no heap. Prints
 //! `heap_per_connection B` (live octets after − before, divided by N), and the sizes
 //! making up one connection, largest first.
 
@@ -64,6 +63,10 @@ fn snapshot() -> (isize, Vec<isize>) {
     (LIVE_BYTES.load(Ordering::Relaxed), classes)
 }
 
+/// How long the connections are left idle before counting: past pullhttp's one second
+/// before an idle connection frees its buffers, well within every timeout.
+const IDLE_FOR: std::time::Duration = std::time::Duration::from_secs(3);
+
 fn main() -> Result<(), BoxError> {
     let kind = arg("--impl", "pull");
     let proto = arg("--proto", "h2");
@@ -71,8 +74,10 @@ fn main() -> Result<(), BoxError> {
     if proto != "h1" && proto != "h2" {
         return Err("--proto is h1 or h2".into());
     }
+    // A paused clock: the wait below passes at once, timers firing in order.
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
+        .start_paused(true)
         .build()?;
     rt.block_on(async move {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
@@ -92,6 +97,9 @@ fn main() -> Result<(), BoxError> {
         for _ in 0..n {
             held.push(open(addr, &proto).await?);
         }
+        // Idle for a while (on the paused clock): servers that free idle buffers after a
+        // delay have done so. The SETTINGS ACKs are read by then too.
+        tokio::time::sleep(IDLE_FOR).await;
         let (after_bytes, after) = snapshot();
         let per_conn = (after_bytes - before_bytes) as f64 / n as f64;
         println!("heap_per_connection {per_conn:.0}");
@@ -129,6 +137,10 @@ async fn open(addr: std::net::SocketAddr, proto: &str) -> Result<std::net::TcpSt
             }
             Err(e) => return Err(e.into()),
         }
+    }
+    if proto == "h2" {
+        // Acknowledge the server's SETTINGS, as every client does.
+        tcp.write_all(b"\0\0\0\x04\x01\0\0\0\0")?;
     }
     Ok(tcp)
 }

@@ -23,7 +23,7 @@ mod key;
 mod output;
 mod role;
 
-pub use key::RequestKey;
+pub use key::{KeyHasher, KeyMap, KeySet, RequestKey};
 pub use role::Role;
 
 /// Internals for tests and fuzzing; not part of the API and not covered by semver.

@@ -116,10 +116,10 @@ impl OutQueue {
     }
 
     /// Frees the buffers of an empty queue (an idle connection keeps no capacity); the
-    /// next output allocates afresh.
-    pub(crate) fn release_idle(&mut self) {
+    /// next output allocates afresh. True if it was empty.
+    pub(crate) fn release_idle(&mut self) -> bool {
         if self.len() > 0 || !self.markers.is_empty() || !self.acks.is_empty() {
-            return;
+            return false;
         }
         release(&mut self.chunks);
         release(&mut self.markers);
@@ -127,6 +127,7 @@ impl OutQueue {
         if self.scratch.capacity() > 0 {
             self.scratch = BytesMut::new();
         }
+        true
     }
 
     /// Everything written so far is flushed; returns the markers now reached.

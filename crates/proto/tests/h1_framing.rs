@@ -288,7 +288,9 @@ fn after_framing_error_nothing_more_is_read() {
 #[test]
 fn header_case_and_order_are_preserved_on_the_request() {
     let now = Instant::now();
-    let mut conn = Connection::new(Config::server(), now);
+    let mut config = Config::server();
+    config.preserve_header_case = true;
+    let mut conn = Connection::new(config, now);
     conn.handle_input(
         b"GET / HTTP/1.1\r\nhOsT: a\r\nX-Zed: 1\r\nx-alpha: 2\r\nX-Zed: 3\r\n\r\n",
         now,
@@ -303,4 +305,20 @@ fn header_case_and_order_are_preserved_on_the_request() {
     let names: Vec<&[u8]> = case.names().collect();
     assert_eq!(names, [&b"hOsT"[..], b"X-Zed", b"x-alpha", b"X-Zed"]);
     assert_eq!(head.headers.get_all("x-zed").iter().count(), 2);
+}
+
+#[test]
+fn header_case_is_not_kept_by_default() {
+    let now = Instant::now();
+    let mut conn = Connection::new(Config::server(), now);
+    conn.handle_input(b"GET / HTTP/1.1\r\nhOsT: a\r\nX-Zed: 1\r\n\r\n", now);
+    let Some(Event::Request { head, .. }) = conn.next_event() else {
+        panic!()
+    };
+    assert!(
+        head.extensions
+            .get::<pullhttp_proto::h1::HeaderCase>()
+            .is_none()
+    );
+    assert_eq!(head.headers["x-zed"], "1");
 }

@@ -22,8 +22,8 @@ mod upgrade;
 pub use error::{Error, Kind};
 pub use graceful::{Graceful, ShutdownReport, Watch};
 pub use pullhttp_proto as proto;
-pub use pullhttp_proto::RequestKey;
 pub use pullhttp_proto::h2::ErrorCode;
+pub use pullhttp_proto::{KeyHasher, KeyMap, KeySet, RequestKey};
 pub use shutdown::ShutdownHandle;
 pub use upgrade::Upgraded;
 

@@ -249,7 +249,7 @@ pub(crate) struct State {
     last_drive: Option<tokio::time::Instant>,
     stall_warnings: usize,
     pub(crate) gone: bool,
-    pub(crate) slots: HashMap<SlotKey, Slot>,
+    pub(crate) slots: HashMap<SlotKey, Slot, std::hash::BuildHasherDefault<crate::KeyHasher>>,
     /// Application PINGs in flight, by payload.
     pub(crate) pings: HashMap<[u8; 8], PingSlot>,
     /// Client connections only.

@@ -46,6 +46,11 @@ pub struct Config {
     pub max_input_buffer: usize,
     /// Octets of body queued for writing before `send_data` accepts less. Default 256 KiB.
     pub max_send_buffer: usize,
+    /// Received heads carry their fields' original case and order in a
+    /// [`HeaderCase`](super::HeaderCase) extension (for proxies that forward heads
+    /// unchanged: give the extension to the outgoing head). Default off, as in hyper: it
+    /// costs an allocation or two and a map per head.
+    pub preserve_header_case: bool,
 }
 
 impl Config {
@@ -76,6 +81,7 @@ impl Config {
             continue_timeout: Duration::from_secs(1),
             max_input_buffer: 64 << 10,
             max_send_buffer: 256 << 10,
+            preserve_header_case: false,
         }
     }
 }

@@ -18,8 +18,8 @@ pub enum Event {
     Request {
         /// The key to answer it with.
         key: RequestKey,
-        /// The head; its extensions hold the fields' original case and order
-        /// ([`HeaderCase`](super::HeaderCase)).
+        /// The head; with `Config::preserve_header_case`, its extensions hold the fields'
+        /// original case and order ([`HeaderCase`](super::HeaderCase)).
         head: request::Parts,
         /// No body follows.
         end_stream: bool,
@@ -35,7 +35,8 @@ pub enum Event {
     Response {
         /// The request's key.
         key: RequestKey,
-        /// The head (with [`HeaderCase`](super::HeaderCase)).
+        /// The head (with [`HeaderCase`](super::HeaderCase) when
+        /// `Config::preserve_header_case` is set).
         head: response::Parts,
         /// No body follows.
         end_stream: bool,

@@ -13,7 +13,9 @@
 //! only: obs-fold is replaced by a space (§5.2) and whitespace before the colon is accepted.
 //!
 //! Field values are zero-copy slices of the received head. The original case and order of
-//! field names is kept in a [`HeaderCase`] extension.
+//! field names is kept in a [`HeaderCase`] extension when the configuration asks for it
+//! (`Config::preserve_header_case`; off by default, as in hyper: the extension costs an
+//! allocation or two and a map per head, about a tenth of a small keep-alive exchange).
 
 use std::mem::MaybeUninit;
 
@@ -54,6 +56,8 @@ pub(crate) struct Limits {
     pub(crate) max_head: usize,
     pub(crate) max_headers: usize,
     pub(crate) max_target: usize,
+    /// Keep the fields' original case and order in a [`HeaderCase`] extension.
+    pub(crate) keep_case: bool,
 }
 
 /// How the body of a message is delimited (§6.3).
@@ -267,14 +271,15 @@ fn collect_fields(
     n: usize,
     parsed: &[httparse::Header<'_>],
     fold_obs: bool,
-) -> Result<(Bytes, HeaderMap, HeaderCase), ParseError> {
+    keep_case: bool,
+) -> Result<(Bytes, HeaderMap, Option<HeaderCase>), ParseError> {
     let head = Bytes::copy_from_slice(&buf[..n]);
     let slice = |part: &[u8]| {
         let (at, len) = offset(buf, part);
         head.slice(at..at + len)
     };
     let mut map = HeaderMap::with_capacity(parsed.len());
-    let mut case = HeaderCase(Vec::with_capacity(parsed.len()));
+    let mut case = keep_case.then(|| HeaderCase(Vec::with_capacity(parsed.len())));
     for field in parsed {
         let name = HeaderName::from_bytes(field.name.as_bytes())
             .map_err(|_| ParseError::Malformed("invalid field name"))?;
@@ -289,7 +294,9 @@ fn collect_fields(
         let value = HeaderValue::from_maybe_shared(raw_value)
             .map_err(|_| ParseError::Malformed("control character in field value"))?;
         map.append(name, value);
-        case.0.push(slice(field.name.as_bytes()));
+        if let Some(case) = &mut case {
+            case.0.push(slice(field.name.as_bytes()));
+        }
     }
     Ok((head, map, case))
 }
@@ -319,7 +326,7 @@ pub(crate) fn parse_request(
         Version::HTTP_11
     };
     let path_pos = offset(buf, path.as_bytes());
-    let (head_bytes, headers, case) = collect_fields(buf, n, req.headers, false)?;
+    let (head_bytes, headers, case) = collect_fields(buf, n, req.headers, false, limits.keep_case)?;
     let uri = Uri::from_maybe_shared(head_bytes.slice(path_pos.0..path_pos.0 + path_pos.1))
         .map_err(|_| ParseError::Malformed("invalid request-target"))?;
     // §3.2: authority-form only for CONNECT (and always for it), asterisk-form only for
@@ -368,7 +375,9 @@ pub(crate) fn parse_request(
     head.uri = uri;
     head.version = version;
     head.headers = headers;
-    head.extensions.insert(case);
+    if let Some(case) = case {
+        head.extensions.insert(case);
+    }
     Ok(Some((
         ParsedRequest {
             head,
@@ -428,7 +437,7 @@ pub(crate) fn parse_response(
     } else {
         Version::HTTP_11
     };
-    let (_, headers, case) = collect_fields(buf, n, res.headers, true)?;
+    let (_, headers, case) = collect_fields(buf, n, res.headers, true, limits.keep_case)?;
     let mut keep_alive = match version {
         Version::HTTP_10 => has_connection_token(&headers, b"keep-alive"),
         _ => !has_connection_token(&headers, b"close"),
@@ -465,7 +474,9 @@ pub(crate) fn parse_response(
     head.status = status;
     head.version = version;
     head.headers = headers;
-    head.extensions.insert(case);
+    if let Some(case) = case {
+        head.extensions.insert(case);
+    }
     Ok(Some((
         ParsedResponse {
             head,

@@ -33,6 +33,7 @@ pub(crate) mod fuzzing {
             max_head: c.max_head_size,
             max_headers: c.max_headers,
             max_target: c.max_target_len,
+            keep_case: c.preserve_header_case,
         }
     }
 

@@ -184,17 +184,18 @@ impl Connection {
     /// Frees the buffers an idle connection does not need (no exchange in progress, no
     /// input, events or output waiting): an idle keep-alive connection then holds no
     /// capacity beyond its own state, and the next request allocates afresh. Drivers call
-    /// it when they go to wait for the peer.
-    pub fn release_idle(&mut self) {
+    /// it when a connection has waited a while; true if it was idle (nothing to free
+    /// otherwise).
+    pub fn release_idle(&mut self) -> bool {
         if !self.exchanges.is_empty() || !self.events.is_empty() || !self.input.is_empty() {
-            return;
+            return false;
         }
         release(&mut self.exchanges);
         release(&mut self.events);
         if self.input.capacity() > 0 {
             self.input = BytesMut::new();
         }
-        self.out.release_idle();
+        self.out.release_idle()
     }
 
     /// The output waiting to be written, in order.
@@ -301,6 +302,7 @@ impl Connection {
             max_head: self.config.max_head_size,
             max_headers: self.config.max_headers,
             max_target: self.config.max_target_len,
+            keep_case: self.config.preserve_header_case,
         }
     }
 

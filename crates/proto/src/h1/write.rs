@@ -21,6 +21,8 @@ pub(crate) fn response_head(
     extra: Extra<'_>,
     dst: &mut BytesMut,
 ) {
+    // "HTTP/1.1 200 " and the longest reason phrase fit in 64.
+    dst.reserve(64 + fields_len(headers, extra));
     dst.put_slice(b"HTTP/1.1 ");
     dst.put_slice(status.as_str().as_bytes());
     dst.put_u8(b' ');
@@ -41,9 +43,10 @@ pub(crate) fn request_head(
     extra: Extra<'_>,
     dst: &mut BytesMut,
 ) {
+    let target = uri.to_string();
+    dst.reserve(method.as_str().len() + target.len() + 12 + fields_len(headers, extra));
     dst.put_slice(method.as_str().as_bytes());
     dst.put_u8(b' ');
-    let target = uri.to_string();
     dst.put_slice(if target.is_empty() {
         b"/"
     } else {
@@ -62,6 +65,19 @@ fn field(name: &[u8], value: &HeaderValue, dst: &mut BytesMut) {
     dst.put_slice(b": ");
     dst.put_slice(value.as_bytes());
     dst.put_slice(b"\r\n");
+}
+
+/// The octets `fields` writes (so the buffer grows once, not once per field).
+fn fields_len(headers: &HeaderMap, extra: Extra<'_>) -> usize {
+    let map: usize = headers
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum();
+    let extra: usize = extra
+        .iter()
+        .map(|(name, value)| name.len() + value.len() + 4)
+        .sum();
+    map + extra + 2
 }
 
 fn fields(headers: &HeaderMap, case: Option<&HeaderCase>, extra: Extra<'_>, dst: &mut BytesMut) {

@@ -28,6 +28,7 @@ use pullhttp_proto::h2::{self, ErrorCode};
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::{Event, Parts};
+use crate::KeyMap;
 use crate::error::{Error, Kind};
 use crate::mailbox::{BoxError, DriverBody, MAX_INFORMATIONAL, Mailbox, Op, Slot, SlotKey};
 use crate::server::{PingPong, RecvBody, SendBody, Tunnel};
@@ -422,7 +423,7 @@ pub struct Connection<IO> {
     _close: CloseOnDrop,
     waiting: VecDeque<Waiting>,
     /// Sent requests by the connection's key.
-    exchanges: HashMap<RequestKey, Exchange>,
+    exchanges: KeyMap<Exchange>,
     /// The connection's key of each sent ticket.
     keys: HashMap<u64, RequestKey>,
     outgoing: HashMap<u64, VecDeque<Out>>,
@@ -465,7 +466,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
             _close: CloseOnDrop(mailbox.clone()),
             mailbox,
             waiting: VecDeque::new(),
-            exchanges: HashMap::new(),
+            exchanges: KeyMap::default(),
             keys: HashMap::new(),
             outgoing: HashMap::new(),
             bodies: HashMap::new(),

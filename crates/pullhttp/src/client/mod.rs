@@ -5,8 +5,10 @@
 //! see [`Builder::version`]. The request target is written exactly as the head's URI gives
 //! it (origin-form `/path`, absolute-form `http://host/path` for proxies, authority-form for
 //! CONNECT), and `Host` is the caller's (derived from the URI only when absent). HTTP/1
-//! header case and order are kept with the [`HeaderCase`](pullhttp_proto::h1::HeaderCase)
-//! extension, HTTP/2 pseudo-header order and SETTINGS through [`Builder::http2`].
+//! header case and order are written as a request's
+//! [`HeaderCase`](pullhttp_proto::h1::HeaderCase) extension gives them (and kept on
+//! responses with `h1::Config::preserve_header_case`), HTTP/2 pseudo-header order and
+//! SETTINGS through [`Builder::http2`].
 
 pub mod handle;
 mod protocol;

@@ -187,12 +187,12 @@ impl Protocol for ClientProtocol {
         self.core.is_closed()
     }
 
-    fn release_idle(&mut self) {
-        self.core.release_idle();
+    fn release_idle(&mut self) -> bool {
+        self.core.release_idle()
     }
 
-    fn output<'a>(&'a mut self, slices: &mut Vec<IoSlice<'a>>, max: usize) {
-        self.core.output(slices, max);
+    fn output<'a>(&'a mut self, slices: &mut [IoSlice<'a>]) -> usize {
+        self.core.output(slices)
     }
 
     fn advance_written(&mut self, n: usize) {

@@ -59,10 +59,11 @@ pub(crate) trait Protocol {
     fn next_deadline(&self) -> Option<Instant>;
     fn wants_read(&self) -> bool;
     fn is_closed(&self) -> bool;
-    /// Frees what an idle connection does not need (called when the driver waits).
-    fn release_idle(&mut self);
-    /// Collects up to `max` output slices.
-    fn output<'a>(&'a mut self, slices: &mut Vec<IoSlice<'a>>, max: usize);
+    /// Frees what an idle connection does not need; true if it was idle (see
+    /// `pump::RELEASE_AFTER`).
+    fn release_idle(&mut self) -> bool;
+    /// Fills `slices` from the front with the output waiting; returns how many it filled.
+    fn output<'a>(&'a mut self, slices: &mut [IoSlice<'a>]) -> usize;
     fn advance_written(&mut self, n: usize);
     fn on_flushed(&mut self);
     /// Starts a graceful shutdown; true when the connection can simply close (nothing has
@@ -150,6 +151,8 @@ pub(crate) struct Driver<IO, P> {
     keepalive: KeepAlive,
     pub(crate) shutdown: ShutdownHandle,
     shutdown_seen: bool,
+    /// When an idle connection frees its buffers.
+    idle: pump::IdleRelease,
     /// Octets read from and written to the transport.
     pub(crate) bytes_in: u64,
     pub(crate) bytes_out: u64,
@@ -177,6 +180,7 @@ impl<IO, P: Protocol> Driver<IO, P> {
             keepalive: KeepAlive::new(keep_alive, now),
             shutdown: ShutdownHandle::default(),
             shutdown_seen: false,
+            idle: pump::IdleRelease::default(),
             bytes_in: 0,
             bytes_out: 0,
         }

@@ -28,6 +28,18 @@ const LINGER_TIME: std::time::Duration = std::time::Duration::from_secs(1);
 /// Input read and discarded at most while lingering.
 const LINGER_BYTES: usize = 64 << 10;
 
+/// How long a connection waits with no input before it gives its idle buffers back.
+pub(crate) const RELEASE_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// When the waiting connection gives its buffers back.
+#[derive(Debug, Default)]
+pub(crate) struct IdleRelease {
+    /// The release is due (armed when the connection starts waiting).
+    at: Option<std::time::Instant>,
+    /// Done, until input comes again.
+    released: bool,
+}
+
 /// What one core step produced.
 pub(crate) enum Pumped<E> {
     Event(E),
@@ -88,8 +100,6 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, P: Protocol> Driver<IO, P> {
             if self.poll_timer(cx)?.is_ready() {
                 continue;
             }
-            // Waiting for the peer: an idle connection gives its buffers back.
-            self.proto.release_idle();
             return Poll::Pending;
         }
         // Work budget spent: let other tasks run, and come back at once.
@@ -154,12 +164,13 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, P: Protocol> Driver<IO, P> {
             }
         }
         loop {
-            let mut slices: Vec<IoSlice<'_>> = Vec::with_capacity(MAX_SLICES);
-            self.proto.output(&mut slices, MAX_SLICES);
-            if slices.is_empty() {
+            // On the stack: no allocation per write.
+            let mut slices = [IoSlice::new(&[]); MAX_SLICES];
+            let filled = self.proto.output(&mut slices);
+            if filled == 0 {
                 break;
             }
-            let n = match Pin::new(&mut self.io).poll_write_vectored(cx, &slices) {
+            let n = match Pin::new(&mut self.io).poll_write_vectored(cx, &slices[..filled]) {
                 Poll::Pending => return Ok((Poll::Pending, progress)),
                 Poll::Ready(Err(e)) => return Err(e.into()),
                 Poll::Ready(Ok(0)) => {
@@ -170,7 +181,6 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, P: Protocol> Driver<IO, P> {
                 }
                 Poll::Ready(Ok(n)) => n,
             };
-            drop(slices);
             self.bytes_out += n as u64;
             self.proto.advance_written(n);
             self.transport.needs_flush = true;
@@ -265,6 +275,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, P: Protocol> Driver<IO, P> {
                     } else {
                         self.bytes_in += filled.len() as u64;
                         self.keepalive.activity(now);
+                        self.idle = IdleRelease::default();
                         self.proto.handle_input(filled, now);
                     }
                     Ok(Poll::Ready(()))
@@ -274,11 +285,23 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, P: Protocol> Driver<IO, P> {
     }
 
     /// Arms the one timer for the nearest deadline; `Ready` if one fired.
+    ///
+    /// Reached only when the connection waits (nothing to write, nothing to read), so it
+    /// also arms the idle release: a connection that waits `RELEASE_AFTER` with no input
+    /// gives its buffers back (`Protocol::release_idle`). Not at once: a keep-alive
+    /// connection between two requests would free and allocate them again every time.
     fn poll_timer(&mut self, cx: &mut Context<'_>) -> Result<Poll<()>, Error> {
-        let deadline = [self.proto.next_deadline(), self.keepalive.deadline()]
-            .into_iter()
-            .flatten()
-            .min();
+        if !self.idle.released && self.idle.at.is_none() {
+            self.idle.at = Some(super::now() + RELEASE_AFTER);
+        }
+        let deadline = [
+            self.proto.next_deadline(),
+            self.keepalive.deadline(),
+            self.idle.at,
+        ]
+        .into_iter()
+        .flatten()
+        .min();
         let Some(deadline) = deadline else {
             return Ok(Poll::Pending);
         };
@@ -290,6 +313,13 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, P: Protocol> Driver<IO, P> {
             return Ok(Poll::Pending);
         }
         let now = super::now();
+        if self.idle.at.is_some_and(|at| at <= now) {
+            // Not idle (a stream still open, say): try again after the next wait.
+            self.idle = IdleRelease {
+                at: None,
+                released: self.proto.release_idle(),
+            };
+        }
         match self.keepalive.on_timer(now) {
             super::keepalive::Action::Ping(payload) => {
                 // Fails only once the connection is closing, when no probe is needed.

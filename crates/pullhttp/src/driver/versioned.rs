@@ -58,7 +58,7 @@ impl Versioned {
         }
     }
 
-    pub(crate) fn release_idle(&mut self) {
+    pub(crate) fn release_idle(&mut self) -> bool {
         match self {
             Versioned::H1(c) => c.release_idle(),
             Versioned::H2(c) => c.release_idle(),
@@ -80,10 +80,19 @@ impl Versioned {
     }
 
     /// Collects up to `max` output slices.
-    pub(crate) fn output<'a>(&'a mut self, slices: &mut Vec<IoSlice<'a>>, max: usize) {
+    /// Fills `slices` from the front with the output waiting; returns how many it filled.
+    pub(crate) fn output<'a>(&'a mut self, slices: &mut [IoSlice<'a>]) -> usize {
+        fn fill<'a>(slices: &mut [IoSlice<'a>], chunks: impl Iterator<Item = &'a [u8]>) -> usize {
+            let mut n = 0;
+            for (slot, chunk) in slices.iter_mut().zip(chunks) {
+                *slot = IoSlice::new(chunk);
+                n += 1;
+            }
+            n
+        }
         match self {
-            Versioned::H1(c) => slices.extend(c.output_chunks().take(max).map(IoSlice::new)),
-            Versioned::H2(c) => slices.extend(c.output_chunks().take(max).map(IoSlice::new)),
+            Versioned::H1(c) => fill(slices, c.output_chunks()),
+            Versioned::H2(c) => fill(slices, c.output_chunks()),
         }
     }
 

@@ -328,15 +328,17 @@ impl Protocol for ServerProtocol {
         self.core.ready_ref().is_some_and(Versioned::is_closed)
     }
 
-    fn release_idle(&mut self) {
-        if let Core::Ready(v) = &mut self.core {
-            v.release_idle();
+    fn release_idle(&mut self) -> bool {
+        match &mut self.core {
+            Core::Ready(v) => v.release_idle(),
+            Core::Detect(_) => false,
         }
     }
 
-    fn output<'a>(&'a mut self, slices: &mut Vec<std::io::IoSlice<'a>>, max: usize) {
-        if let Core::Ready(v) = &mut self.core {
-            v.output(slices, max);
+    fn output<'a>(&'a mut self, slices: &mut [std::io::IoSlice<'a>]) -> usize {
+        match &mut self.core {
+            Core::Ready(v) => v.output(slices),
+            Core::Detect(_) => 0,
         }
     }
 

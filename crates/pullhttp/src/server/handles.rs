@@ -8,7 +8,7 @@
 //! them (the pull connection runs with `manual_release`). This module owns the routing; the
 //! handles themselves live in `respond`, `recv_body` and `tunnel`.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::future::{Future, poll_fn};
 use std::pin::{Pin, pin};
 use std::sync::Arc;
@@ -22,6 +22,7 @@ use pullhttp_proto::h2::ErrorCode;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::{Connection, Event, RecvBody, Responder, Stats, Tunnel};
+use crate::KeyMap;
 use crate::error::{Error, Kind};
 use crate::mailbox::{Mailbox, Op, PingSlot, Slot, SlotKey, TunnelKind};
 use crate::shutdown::ShutdownHandle;
@@ -51,7 +52,7 @@ pub struct Acceptor<IO> {
     upgrading: Option<(RequestKey, Upgrading<IO>)>,
     shutdown: ShutdownHandle,
     mailbox: Arc<Mailbox>,
-    outgoing: HashMap<RequestKey, VecDeque<Out>>,
+    outgoing: KeyMap<VecDeque<Out>>,
     accepted: VecDeque<Accepted>,
     /// PINGs asked for before the version was known.
     deferred_pings: Vec<[u8; 8]>,
@@ -121,7 +122,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send + 'static> Acceptor<IO> {
             conn: Some(conn),
             upgrading: None,
             mailbox: Arc::new(Mailbox::default()),
-            outgoing: HashMap::new(),
+            outgoing: KeyMap::default(),
             accepted: VecDeque::new(),
             deferred_pings: Vec::new(),
             ended: false,
@@ -372,7 +373,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send + 'static> Acceptor<IO> {
 fn apply<IO: AsyncRead + AsyncWrite + Unpin>(
     conn: &mut Connection<IO>,
     mailbox: &Mailbox,
-    outgoing: &mut HashMap<RequestKey, VecDeque<Out>>,
+    outgoing: &mut KeyMap<VecDeque<Out>>,
     op: Op,
 ) {
     let (key, result) = match op {
@@ -460,7 +461,7 @@ fn apply<IO: AsyncRead + AsyncWrite + Unpin>(
 fn feed_outgoing<IO: AsyncRead + AsyncWrite + Unpin>(
     conn: &mut Connection<IO>,
     mailbox: &Mailbox,
-    outgoing: &mut HashMap<RequestKey, VecDeque<Out>>,
+    outgoing: &mut KeyMap<VecDeque<Out>>,
 ) {
     outgoing.retain(|&key, queue| {
         let mut taken = 0;

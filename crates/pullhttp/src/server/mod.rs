@@ -21,7 +21,7 @@ mod respond;
 pub mod split;
 mod tunnel;
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::VecDeque;
 use std::future::poll_fn;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -37,6 +37,7 @@ use crate::driver::{BodyGate, Driver, Pumped, Versioned, now};
 use crate::error::{Error, Kind};
 use crate::shutdown::ShutdownHandle;
 use crate::upgrade::Upgraded;
+use crate::{KeyMap, KeySet};
 
 pub use handles::{Accepted, Acceptor, PingPong};
 pub use pullhttp_proto::h1::Upgrade;
@@ -302,13 +303,13 @@ impl Builder {
                 credits: self.request_credits,
                 pending_accepts: VecDeque::new(),
                 max_pending_accepts: self.max_pending_accepts,
-                refused: HashSet::new(),
+                refused: KeySet::default(),
             },
             bodies: Bodies {
                 manual_release: self.manual_release,
-                expecting: HashSet::new(),
-                body_ended: HashSet::new(),
-                trailers: std::collections::HashMap::new(),
+                expecting: KeySet::default(),
+                body_ended: KeySet::default(),
+                trailers: KeyMap::default(),
                 gate: BodyGate::new(self.max_buffered_body),
             },
         }
@@ -343,7 +344,7 @@ struct Admission {
     max_pending_accepts: usize,
     /// Streams refused for lack of credits: their events never reach the application,
     /// which never saw their request.
-    refused: HashSet<RequestKey>,
+    refused: KeySet,
 }
 
 /// Request-body bookkeeping for the helpers.
@@ -352,11 +353,11 @@ struct Bodies {
     /// Credit HTTP/2 windows only on `release_capacity`.
     manual_release: bool,
     /// HTTP/1.1 requests whose client waits for 100 Continue.
-    expecting: HashSet<RequestKey>,
+    expecting: KeySet,
     /// Requests whose body has ended (all its events are already out of the core).
-    body_ended: HashSet<RequestKey>,
+    body_ended: KeySet,
     /// Trailers that ended a body read with `recv_data`, for `take_trailers`.
-    trailers: std::collections::HashMap<RequestKey, HeaderMap>,
+    trailers: KeyMap<HeaderMap>,
     /// Body octets taken from the core but not yet by the application (with manual
     /// release: not yet released).
     gate: BodyGate,

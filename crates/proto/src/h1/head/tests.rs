@@ -5,6 +5,7 @@ fn limits() -> Limits {
         max_head: 8192,
         max_headers: 100,
         max_target: 4096,
+        keep_case: true,
     }
 }
 
