@@ -18,6 +18,9 @@ pub const SMALL: &[u8] = b"hello, world\n";
 /// The piece large bodies are made of.
 pub const PIECE: usize = 256 << 10;
 
+/// The paths a GET is answered on (see [`body_len`]).
+pub const GET_ROUTES: [&str; 3] = ["/small", "/1m", "/1g"];
+
 /// What a GET path asks for: `Some(len)` of a generated body, or `None` (404).
 pub fn body_len(path: &str) -> Option<u64> {
     match path {

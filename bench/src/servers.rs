@@ -37,30 +37,29 @@ pub fn spawn(kind: &str, tcp: TcpStream) -> Result<(), BoxError> {
 /// The response heads the pull server sends unchanged, built once (the pull API takes a
 /// head by reference, so a fixed head costs nothing per response).
 struct Heads {
-    small: http::response::Parts,
-    one_mib: http::response::Parts,
-    one_gib: http::response::Parts,
+    /// One per GET route, by body length.
+    bodies: Vec<(u64, http::response::Parts)>,
     empty: http::response::Parts,
     not_found: http::response::Parts,
 }
 
 static HEADS: std::sync::LazyLock<Heads> = std::sync::LazyLock::new(|| Heads {
-    small: head(StatusCode::OK, Some(crate::SMALL.len() as u64)),
-    one_mib: head(StatusCode::OK, Some(1 << 20)),
-    one_gib: head(StatusCode::OK, Some(1 << 30)),
+    bodies: crate::GET_ROUTES
+        .iter()
+        .filter_map(|path| body_len(path))
+        .map(|len| (len, head(StatusCode::OK, Some(len))))
+        .collect(),
     empty: head(StatusCode::OK, Some(0)),
     not_found: head(StatusCode::NOT_FOUND, Some(0)),
 });
 
-/// The head of a GET for a generated body of `len` octets.
-fn body_head(len: u64) -> std::borrow::Cow<'static, http::response::Parts> {
-    use std::borrow::Cow;
-    match len {
-        13 => Cow::Borrowed(&HEADS.small),
-        0x10_0000 => Cow::Borrowed(&HEADS.one_mib),
-        0x4000_0000 => Cow::Borrowed(&HEADS.one_gib),
-        _ => Cow::Owned(head(StatusCode::OK, Some(len))),
-    }
+/// A GET route's body length and head.
+fn body_head(len: u64) -> Option<(u64, &'static http::response::Parts)> {
+    HEADS
+        .bodies
+        .iter()
+        .find(|(l, _)| *l == len)
+        .map(|(l, h)| (*l, h))
 }
 
 fn head(status: StatusCode, len: Option<u64>) -> http::response::Parts {
@@ -107,9 +106,9 @@ pub async fn pull(tcp: TcpStream) {
             } => {
                 let path = request.uri.path();
                 let post = request.method == Method::POST;
-                let work = match (&request.method, body_len(path)) {
-                    (&Method::GET, Some(len)) => {
-                        let _ = conn.send_response(key, &body_head(len), false);
+                let work = match (&request.method, body_len(path).and_then(body_head)) {
+                    (&Method::GET, Some((len, head))) => {
+                        let _ = conn.send_response(key, head, false);
                         Pending::Body(Repeat::new(len), None)
                     }
                     _ if post && path == "/echo" && end_stream => {

@@ -298,14 +298,15 @@ async fn fixed_rate(url: &Uri, rate: u32, seconds: u32) -> Result<(), BoxError> 
     let mut timer = tokio::time::interval(std::time::Duration::from_millis(1));
     timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
     for _ in 0..ticks {
-        // Counted from when the batch starts: the timer fires up to a millisecond after the
-        // due time, the same for every server, and would otherwise dominate the figures.
-        let due = timer.tick().await.max(tokio::time::Instant::now());
+        timer.tick().await;
+        // Counted from when the batch starts, not from the tick's due time: the timer fires
+        // up to a millisecond late, the same for every server, and would dominate the figures.
+        let due = tokio::time::Instant::now();
         for _ in 0..per_tick {
-            let (mut send, url, done) = (send.clone(), url.clone(), done_tx.clone());
+            let (send, url, done) = (send.clone(), url.clone(), done_tx.clone());
             tokio::spawn(async move {
                 let result = async {
-                    send.clone().ready().await?;
+                    let mut send = send.ready().await?;
                     let (response, _) = send.send_request(Request::get(url).body(())?, true)?;
                     let mut body = response.await?.into_body();
                     while let Some(chunk) = body.data().await {

@@ -286,8 +286,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, P: Protocol> Driver<IO, P> {
 
     /// Arms the one timer for the nearest deadline; `Ready` if one fired.
     ///
-    /// Reached only when the connection waits (nothing to write, nothing to read), so it
-    /// also arms the idle release: a connection that waits `RELEASE_AFTER` with no input
+    /// Reached only when nothing more can be done now (no event, output written or the
+    /// transport full, nothing to read), so it also arms the idle release: a connection that waits `RELEASE_AFTER` with no input
     /// gives its buffers back (`Protocol::release_idle`). Not at once: a keep-alive
     /// connection between two requests would free and allocate them again every time.
     fn poll_timer(&mut self, cx: &mut Context<'_>) -> Result<Poll<()>, Error> {

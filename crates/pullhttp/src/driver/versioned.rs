@@ -79,7 +79,6 @@ impl Versioned {
         }
     }
 
-    /// Collects up to `max` output slices.
     /// Fills `slices` from the front with the output waiting; returns how many it filled.
     pub(crate) fn output<'a>(&'a mut self, slices: &mut [IoSlice<'a>]) -> usize {
         fn fill<'a>(slices: &mut [IoSlice<'a>], chunks: impl Iterator<Item = &'a [u8]>) -> usize {

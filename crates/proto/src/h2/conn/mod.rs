@@ -343,8 +343,7 @@ impl Connection {
     /// Frees the buffers an idle connection does not need (no stream open, no input,
     /// events or output waiting): an idle connection then holds no capacity beyond its own
     /// state, and the next frames allocate afresh. Drivers call it when a connection has
-    /// waited a while; true if it was idle (nothing to free
-    /// otherwise).
+    /// waited a while; true if it was idle (nothing to free otherwise).
     pub fn release_idle(&mut self) -> bool {
         if self.streams.len() > 0 || !self.events.is_empty() || !self.input.is_empty() {
             return false;
