@@ -13,10 +13,16 @@ use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::BodyExt;
 use pullhttp::server::{self, Event};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::{BoxError, Repeat, body_len};
+
+/// A transport the HTTP servers take: a TCP stream, or an in-memory duplex in the
+/// criterion benchmarks.
+pub trait Io: AsyncRead + AsyncWrite + Unpin + Send + 'static {}
+
+impl<T: AsyncRead + AsyncWrite + Unpin + Send + 'static> Io for T {}
 
 /// The stacks [`spawn`] knows.
 pub const KINDS: [&str; 5] = ["pull", "handle", "hyper", "h2", "tcp"];
@@ -93,7 +99,7 @@ enum Pending {
 }
 
 /// The pull API: every event of the connection handled in this one task.
-pub async fn pull(tcp: TcpStream) {
+pub async fn pull<IO: Io>(tcp: IO) {
     let mut conn = server::handshake(tcp);
     let mut pending: pullhttp::KeyMap<Pending> = pullhttp::KeyMap::default();
     while let Ok(Some(event)) = conn.next_event().await {
@@ -172,15 +178,15 @@ pub async fn pull(tcp: TcpStream) {
 }
 
 /// Answers a `/sink` request with the length of its body.
-fn answer_sink(conn: &mut server::Connection<TcpStream>, key: pullhttp::RequestKey, n: u64) {
+fn answer_sink<IO: Io>(conn: &mut server::Connection<IO>, key: pullhttp::RequestKey, n: u64) {
     let text = Bytes::from(n.to_string());
     let _ = conn.send_response(key, &head(StatusCode::OK, Some(text.len() as u64)), false);
     let _ = conn.send_data(key, text, true);
 }
 
 /// Sends what the connection takes now; true once the stream's work is done.
-fn advance(
-    conn: &mut server::Connection<TcpStream>,
+fn advance<IO: Io>(
+    conn: &mut server::Connection<IO>,
     key: pullhttp::RequestKey,
     work: &mut Pending,
 ) -> bool {
@@ -225,7 +231,7 @@ fn advance(
 }
 
 /// The handle API: a task per request.
-pub async fn handle(tcp: TcpStream) {
+pub async fn handle<IO: Io>(tcp: IO) {
     let mut acceptor = server::acceptor(tcp);
     while let Some(Ok((request, mut responder))) = acceptor.accept().await {
         tokio::spawn(async move {
@@ -306,7 +312,7 @@ async fn hyper_service(
 }
 
 /// hyper 1.x (hyper-util's auto builder: HTTP/1.1 and HTTP/2 on one port).
-pub async fn hyper_conn(tcp: TcpStream) {
+pub async fn hyper_conn<IO: Io>(tcp: IO) {
     let builder =
         hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
     let _ = builder
@@ -318,7 +324,7 @@ pub async fn hyper_conn(tcp: TcpStream) {
 }
 
 /// The raw h2 crate, a task per stream.
-pub async fn h2_conn(tcp: TcpStream) {
+pub async fn h2_conn<IO: Io>(tcp: IO) {
     let Ok(mut conn) = h2::server::handshake(tcp).await else {
         return;
     };
