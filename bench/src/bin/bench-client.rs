@@ -1,15 +1,16 @@
 //! A benchmark client: one HTTP/2 connection on one of several stacks, or idle connections.
 //!
 //! ```text
-//! bench-client --impl ours|h2|hyper --url http://127.0.0.1:P/small --requests N --concurrency M
+//! bench-client --impl pull|ours|h2|hyper --url http://127.0.0.1:P/small --requests N --concurrency M
 //! bench-client --impl ours|h2|hyper|tcp --url http://127.0.0.1:P/1g --download
 //! bench-client --impl ours|h2|h1|tcp --url http://127.0.0.1:P/sink --upload
 //! bench-client --idle N --proto h1|h2 [--streams S] --url http://127.0.0.1:P/sink
 //! bench-client --rate R --seconds D --url http://127.0.0.1:P/small
 //! ```
 //!
-//! Requests: N GETs, M at once, on one prior-knowledge HTTP/2 connection; prints
-//! `requests/s R`. Download: one GET whose body is read and dropped (`tcp`: the raw bytes of
+//! Requests: N GETs, M at once, on one prior-knowledge HTTP/2 connection (`pull`:
+//! pullhttp's pull client in one task; `ours`: its handles, a task per request slot);
+//! prints `requests/s R`. Download: one GET whose body is read and dropped (`tcp`: the raw bytes of
 //! `bench-server --impl tcp`); prints `GiB/s G`. Upload: one POST of 1 GiB from one shared
 //! buffer (`ours`: pullhttp's HTTP/2 client; `h2`: the h2 crate's client; `h1`: a `Content-Length`
 //! head and the octets written straight to the socket; `tcp`: the octets alone, to
@@ -94,6 +95,12 @@ async fn run() -> Result<(), BoxError> {
     }
     let total: usize = arg("--requests", "100000").parse()?;
     let concurrency: usize = arg("--concurrency", "64").parse()?;
+    if kind == "pull" {
+        pull_requests(&addr, &url, total, concurrency).await?;
+        let secs = started.elapsed().as_secs_f64();
+        println!("requests/s {:.0}", total as f64 / secs);
+        return Ok(());
+    }
     let client = Client::connect(&kind, &addr).await?;
     let next = Arc::new(AtomicUsize::new(0));
     let mut tasks = tokio::task::JoinSet::new();
@@ -186,6 +193,54 @@ impl Client {
         }
         Ok(n)
     }
+}
+
+/// pullhttp's pull client: `total` GETs on one HTTP/2 connection, `concurrency` at a time,
+/// every event handled in this one task (no task per request).
+async fn pull_requests(
+    addr: &str,
+    url: &Uri,
+    total: usize,
+    concurrency: usize,
+) -> Result<(), BoxError> {
+    let tcp = TcpStream::connect(addr).await?;
+    tcp.set_nodelay(true)?;
+    let mut builder = client::Builder::new();
+    builder.version(client::Version::Http2);
+    let mut conn = builder.connect(tcp);
+    let head = Request::get(url.clone()).body(())?.into_parts().0;
+    let mut sent = 0;
+    while sent < concurrency.min(total) {
+        conn.send_request(&head, true)?;
+        sent += 1;
+    }
+    let mut done = 0;
+    while done < total {
+        let finished = match conn.next_event().await? {
+            Some(client::Event::Response { end_stream, .. }) => end_stream,
+            Some(client::Event::Data {
+                key,
+                data,
+                end_stream,
+            }) => {
+                conn.release_capacity(key, data.len());
+                end_stream
+            }
+            Some(client::Event::Reset { code, .. }) => {
+                return Err(format!("a request was reset: {code:?}").into());
+            }
+            Some(_) => false,
+            None => return Err("the connection closed".into()),
+        };
+        if finished {
+            done += 1;
+            if sent < total {
+                conn.send_request(&head, true)?;
+                sent += 1;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The upload's size.
