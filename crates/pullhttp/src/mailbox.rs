@@ -142,8 +142,9 @@ pub(crate) struct ClientState {
     pub(crate) senders: usize,
     /// Requests queued by handles and not yet sent by the driver.
     pub(crate) waiting: usize,
-    /// The connection takes another request now (published by the driver every turn).
-    pub(crate) can_send: bool,
+    /// How many more requests the connection takes now (published by the driver every
+    /// turn); a handle's request goes at once while `waiting` is below it.
+    pub(crate) room: usize,
     /// No request can be sent any more (GOAWAY, shutdown, or the end).
     pub(crate) closed: bool,
     pub(crate) ready_wakers: Vec<Waker>,

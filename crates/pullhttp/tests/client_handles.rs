@@ -696,3 +696,52 @@ async fn a_request_the_connection_cannot_send_fails_with_its_reason_not_as_retry
     let mut good = good.await.unwrap();
     assert_eq!(read_all(good.body_mut()).await, b"/after");
 }
+
+/// Whether `poll_ready` passes now (without waiting).
+async fn ready_now(send: &mut client::SendRequest) -> bool {
+    std::future::poll_fn(|cx| {
+        std::task::Poll::Ready(matches!(
+            send.poll_ready(cx),
+            std::task::Poll::Ready(Ok(()))
+        ))
+    })
+    .await
+}
+
+#[tokio::test]
+async fn ready_counts_queued_requests_against_the_servers_stream_limit() {
+    let (a, b) = tokio::io::duplex(64 << 10);
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let mut conn = h2::server::Builder::new()
+            .max_concurrent_streams(2)
+            .handshake::<_, Bytes>(b)
+            .await
+            .unwrap();
+        while let Some(accepted) = conn.accept().await {
+            tx.send(accepted.unwrap().1).unwrap();
+        }
+    });
+    let (mut send, conn) = http2().handshake(a);
+    tokio::spawn(conn);
+    let settings = send.peer_settings_ready().await.unwrap();
+    assert_eq!(settings.max_concurrent_streams, Some(2));
+    let get = || Request::get("http://example.org/").body(()).unwrap();
+    // Two requests fit: the second handle is ready while the first request is still
+    // queued for the driver (not yet sent), so both can leave in one write.
+    assert!(ready_now(&mut send).await);
+    let (first, _) = send.send_request(get(), true).unwrap();
+    assert!(ready_now(&mut send).await, "room for a second request");
+    let (second, _) = send.send_request(get(), true).unwrap();
+    assert!(!ready_now(&mut send).await, "the server allows two streams");
+    // The server answers the first: room for one more.
+    let mut respond = rx.recv().await.unwrap();
+    let _second_respond = rx.recv().await.unwrap();
+    respond.send_response(Response::new(()), true).unwrap();
+    assert_eq!(first.await.unwrap().status(), 200);
+    send.ready().await.unwrap();
+    assert!(
+        second.request_key().is_some(),
+        "the second request was sent"
+    );
+}

@@ -163,6 +163,15 @@ impl Connection {
             && self.exchanges.len() < self.config.pipeline_depth.max(1)
     }
 
+    /// Client: how many more requests [`send_request`](Self::send_request) would accept now
+    /// (0 when [`can_send_request`](Self::can_send_request) is false).
+    pub fn request_room(&self) -> usize {
+        if !self.can_send_request() {
+            return 0;
+        }
+        self.config.pipeline_depth.max(1) - self.exchanges.len()
+    }
+
     /// Octets of input held unprocessed.
     pub fn input_buffered(&self) -> usize {
         self.input.len()

@@ -96,15 +96,17 @@ impl Drop for SendRequest {
 impl SendRequest {
     /// Waits until the connection takes another request at once: HTTP/1.1, nothing in
     /// flight (or fewer than the pipelining depth); HTTP/2, under the server's
-    /// `SETTINGS_MAX_CONCURRENT_STREAMS`. Requests sent without waiting are queued in order.
-    /// Errors with `Closed` once no request can be sent any more (GOAWAY, shutdown, end).
+    /// `SETTINGS_MAX_CONCURRENT_STREAMS` — counting the requests other handles have queued
+    /// and the driver has not sent yet, so many tasks can each be ready while the driver
+    /// gathers their requests into one write. Requests sent without waiting are queued in
+    /// order. Errors with `Closed` once no request can be sent any more (GOAWAY, shutdown, end).
     pub fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         let mut state = self.mailbox.lock();
         let c = &mut state.client;
         if c.closed {
             return Poll::Ready(Err(closed_error()));
         }
-        if c.can_send && c.waiting == 0 {
+        if c.waiting < c.room {
             return Poll::Ready(Ok(()));
         }
         if !c.ready_wakers.iter().any(|w| w.will_wake(cx.waker())) {
@@ -580,6 +582,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
         self.poll_bodies(cx);
         self.feed_outgoing();
         self.publish();
+        if progress {
+            self.conn.gather_output();
+        }
         let event = {
             let fut = self.conn.next_event();
             let mut fut = pin!(fut);
@@ -598,7 +603,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
                 self.end(ErrorCode::INTERNAL_ERROR);
                 Poll::Ready(Err(e))
             }
-            Poll::Pending if progress => Poll::Ready(Ok(false)),
+            // Yielding to gather output: already woken, and the ops that arrive meanwhile
+            // are taken then.
+            Poll::Pending if progress && !self.conn.gather_yielded() => Poll::Ready(Ok(false)),
             Poll::Pending => Poll::Pending,
         }
     }
@@ -837,18 +844,17 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
         }
     }
 
-    /// Tells the handles whether a request can go now and the version; closes
+    /// Tells the handles how many requests can go now and the version; closes
     /// the connection once nobody can send another request and nothing is in flight.
     fn publish(&mut self) {
-        let can_send = self.conn.can_send_request();
-        // `ready()` waiters are woken only when a request would go at once.
-        let wake = can_send && self.waiting.is_empty();
+        let room = self.conn.request_room();
         let (no_senders, wakers) = {
             let mut state = self.mailbox.lock();
             let c = &mut state.client;
-            c.can_send = can_send;
+            c.room = room;
             c.http1 = self.conn.version() != http::Version::HTTP_2;
-            let wakers = if wake {
+            // `ready()` waiters are woken only when a request would go at once.
+            let wakers = if c.waiting < room {
                 std::mem::take(&mut c.ready_wakers)
             } else {
                 Vec::new()

@@ -285,6 +285,12 @@ impl<IO> Connection<IO> {
         self.driver.proto.can_send()
     }
 
+    /// How many more requests the connection takes now (0 when
+    /// [`can_send_request`](Self::can_send_request) is false).
+    pub fn request_room(&self) -> usize {
+        self.driver.proto.request_room()
+    }
+
     /// Requests in flight.
     pub fn in_flight(&self) -> usize {
         self.driver.proto.core.open_streams()
@@ -358,6 +364,16 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
     pub fn release_capacity(&mut self, key: RequestKey, n: usize) {
         self.release_buffered(n);
         self.driver.proto.core.release(key, n);
+    }
+
+    /// For the handle layer: hold the output just made for one yield (`Driver::gather_output`).
+    pub(crate) fn gather_output(&mut self) {
+        self.driver.gather_output();
+    }
+
+    /// For the handle layer: the last poll yielded to gather output.
+    pub(crate) fn gather_yielded(&self) -> bool {
+        self.driver.gather_yielded()
     }
 
     /// `n` body octets handed out were taken: the read gate counts them off.

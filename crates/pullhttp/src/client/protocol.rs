@@ -125,6 +125,14 @@ impl ClientProtocol {
         }
     }
 
+    /// How many more requests the connection takes now.
+    pub(crate) fn request_room(&self) -> usize {
+        match &self.core {
+            Versioned::H1(c) => c.request_room(),
+            Versioned::H2(c) => c.open_stream_room(),
+        }
+    }
+
     pub(crate) fn h2(&self) -> Option<&h2::Connection> {
         match &self.core {
             Versioned::H2(c) => Some(c),

@@ -153,6 +153,8 @@ pub(crate) struct Driver<IO, P> {
     shutdown_seen: bool,
     /// When an idle connection frees its buffers.
     idle: pump::IdleRelease,
+    /// Holding output back for one yield, to gather what other tasks are handing over.
+    gather: pump::Gather,
     /// Octets read from and written to the transport.
     pub(crate) bytes_in: u64,
     pub(crate) bytes_out: u64,
@@ -181,9 +183,23 @@ impl<IO, P: Protocol> Driver<IO, P> {
             shutdown: ShutdownHandle::default(),
             shutdown_seen: false,
             idle: pump::IdleRelease::default(),
+            gather: pump::Gather::default(),
             bytes_in: 0,
             bytes_out: 0,
         }
+    }
+
+    /// The handle layers call this after applying commands other tasks sent: the output
+    /// they made waits for one yield to the scheduler, so the commands of every task that
+    /// is already runnable leave in the same write (see `pump::Gather`).
+    pub(crate) fn gather_output(&mut self) {
+        self.gather.hold();
+    }
+
+    /// The last poll returned `Pending` to yield for gathering, and the task is already
+    /// woken: the caller must return `Pending` too rather than poll again.
+    pub(crate) fn gather_yielded(&self) -> bool {
+        self.gather.woke
     }
 
     /// Starts a graceful shutdown (idempotent).

@@ -40,6 +40,39 @@ pub(crate) struct IdleRelease {
     released: bool,
 }
 
+/// Write gathering for the handle APIs. Their driver is woken by the first task that
+/// hands over a command; writing at once sends one request or response per write while the
+/// tasks behind it are about to hand over theirs (one `writev` per request on a loaded
+/// client connection). Holding the output back for one yield puts the driver behind the
+/// tasks already runnable, and their commands go out together. At most one yield per
+/// write: a driver fed without pause still writes every other poll.
+#[derive(Debug, Default)]
+pub(crate) struct Gather {
+    /// Writes wait until the pump has nothing else to do, then it yields once.
+    held: bool,
+    /// Yielded since the last write: do not hold again before writing.
+    yielded: bool,
+    /// The last `poll_pump` yielded for it (and woke the task).
+    pub(super) woke: bool,
+}
+
+impl Gather {
+    pub(crate) fn hold(&mut self) {
+        if !self.yielded {
+            self.held = true;
+        }
+    }
+
+    /// The pump is about to wait: true if it must yield instead (the held output is
+    /// written on the next poll).
+    fn take_yield(&mut self) -> bool {
+        let held = std::mem::take(&mut self.held);
+        self.yielded |= held;
+        self.woke = held;
+        held
+    }
+}
+
 /// What one core step produced.
 pub(crate) enum Pumped<E> {
     Event(E),
@@ -55,6 +88,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, P: Protocol> Driver<IO, P> {
         cx: &mut Context<'_>,
         read_paused: bool,
     ) -> Poll<Result<Pumped<P::Event>, Error>> {
+        self.gather.woke = false;
         if self.ended {
             return Poll::Ready(Ok(Pumped::End));
         }
@@ -90,7 +124,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, P: Protocol> Driver<IO, P> {
                 // The core may have closed or queued a GOAWAY: look again.
                 continue;
             }
-            if self.poll_write(cx)?.1 {
+            if !self.gather.held && self.poll_write(cx)?.1 {
                 // A flush may have made `Sent` events due: look again.
                 continue;
             }
@@ -100,9 +134,14 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, P: Protocol> Driver<IO, P> {
             if self.poll_timer(cx)?.is_ready() {
                 continue;
             }
+            if self.gather.take_yield() {
+                // Output held back: let the runnable tasks hand over theirs, then write.
+                cx.waker().wake_by_ref();
+            }
             return Poll::Pending;
         }
         // Work budget spent: let other tasks run, and come back at once.
+        self.gather.take_yield();
         cx.waker().wake_by_ref();
         Poll::Pending
     }
@@ -184,6 +223,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, P: Protocol> Driver<IO, P> {
             self.bytes_out += n as u64;
             self.proto.advance_written(n);
             self.transport.needs_flush = true;
+            self.gather.yielded = false;
             progress = true;
         }
         if self.transport.needs_flush {

@@ -256,6 +256,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send + 'static> Acceptor<IO> {
             }
         }
         feed_outgoing(conn, &self.mailbox, &mut self.outgoing);
+        if applied {
+            conn.gather_output();
+        }
         let event = {
             let fut = conn.next_event();
             let mut fut = pin!(fut);
@@ -274,7 +277,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send + 'static> Acceptor<IO> {
                 self.end(ErrorCode::INTERNAL_ERROR);
                 Poll::Ready(Err(e))
             }
-            Poll::Pending if applied => Poll::Ready(Ok(false)),
+            // Yielding to gather output: already woken, and the ops that arrive meanwhile
+            // are taken then.
+            Poll::Pending if applied && !conn.gather_yielded() => Poll::Ready(Ok(false)),
             Poll::Pending => Poll::Pending,
         }
     }

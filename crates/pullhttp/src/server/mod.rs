@@ -396,6 +396,16 @@ impl<IO> Connection<IO> {
         }
     }
 
+    /// For the handle layer: hold the output just made for one yield (`Driver::gather_output`).
+    pub(crate) fn gather_output(&mut self) {
+        self.driver.gather_output();
+    }
+
+    /// For the handle layer: the last poll yielded to gather output.
+    pub(crate) fn gather_yielded(&self) -> bool {
+        self.driver.gather_yielded()
+    }
+
     fn body_paused(&self) -> bool {
         matches!(&self.driver.proto.core, Core::Ready(v) if self.bodies.gate.closed(v))
     }

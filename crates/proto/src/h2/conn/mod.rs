@@ -338,6 +338,18 @@ impl Connection {
             && self.streams.peek_local_id().is_some()
     }
 
+    /// Client: how many more requests can be opened now (0 when
+    /// [`can_open_stream`](Self::can_open_stream) is false; `usize::MAX` while the peer
+    /// sets no stream limit).
+    pub fn open_stream_room(&self) -> usize {
+        if !self.can_open_stream() {
+            return 0;
+        }
+        self.peer.max_concurrent_streams.map_or(usize::MAX, |n| {
+            (n as usize).saturating_sub(self.streams.local_active())
+        })
+    }
+
     // ----- outputs -----
 
     /// Frees the buffers an idle connection does not need (no stream open, no input,
