@@ -130,23 +130,24 @@ impl OutQueue {
         true
     }
 
-    /// Everything written so far is flushed; returns the markers now reached.
-    pub(crate) fn flush(&mut self, reached: &mut Vec<Marker>) {
+    /// Everything written so far is flushed; the markers now reached come from
+    /// [`next_reached`](Self::next_reached).
+    pub(crate) fn flush(&mut self) {
         self.flushed = self.written;
-        self.reached(reached);
     }
 
-    /// The markers already flushed: one placed when nothing was waiting (a message whose
-    /// last octets went out before its end was known, such as a `Content-Length` body
-    /// ended by an empty last write) is reached at once, as no later flush would report it.
-    pub(crate) fn reached(&mut self, reached: &mut Vec<Marker>) {
-        while let Some(&(offset, marker)) = self.markers.front() {
-            if offset > self.flushed {
-                break;
-            }
-            self.markers.pop_front();
-            reached.push(marker);
+    /// The next marker already flushed, in order. One placed when nothing was waiting (a
+    /// message whose last octets went out before its end was known, such as a
+    /// `Content-Length` body ended by an empty last write) is reached at once, as no later
+    /// flush would report it. (One at a time, so a flush of a hundred responses collects
+    /// them without a list.)
+    pub(crate) fn next_reached(&mut self) -> Option<Marker> {
+        let &(offset, marker) = self.markers.front()?;
+        if offset > self.flushed {
+            return None;
         }
+        self.markers.pop_front();
+        Some(marker)
     }
 }
 
@@ -172,10 +173,10 @@ mod tests {
         assert_eq!(q.len(), 4 + 2000 + 3);
         assert_eq!(q.chunks().count(), 3);
         assert_eq!(q.unwritten_acks(), 1);
-        let mut reached = Vec::new();
         q.advance(2004);
-        q.flush(&mut reached);
-        assert_eq!(reached, [Marker::End(1)]);
+        q.flush();
+        assert_eq!(q.next_reached(), Some(Marker::End(1)));
+        assert_eq!(q.next_reached(), None);
         assert_eq!(q.unwritten_acks(), 1);
         q.advance(3);
         assert_eq!(q.unwritten_acks(), 0);
@@ -185,19 +186,15 @@ mod tests {
     #[test]
     fn a_marker_placed_with_nothing_unflushed_is_reached_at_once() {
         let mut q = OutQueue::default();
-        let mut reached = Vec::new();
         q.buf().extend_from_slice(b"body");
         q.advance(4);
-        q.flush(&mut reached);
-        assert!(reached.is_empty());
+        q.flush();
+        assert_eq!(q.next_reached(), None);
         q.mark(Marker::End(3));
-        q.reached(&mut reached);
-        assert_eq!(reached, [Marker::End(3)]);
+        assert_eq!(q.next_reached(), Some(Marker::End(3)));
         // One still waiting for its octets is not.
         q.buf().extend_from_slice(b"more");
         q.mark(Marker::End(4));
-        reached.clear();
-        q.reached(&mut reached);
-        assert!(reached.is_empty());
+        assert_eq!(q.next_reached(), None);
     }
 }

@@ -244,22 +244,20 @@ impl Connection {
 
     /// The transport flushed everything written: `Sent` fires for completed messages.
     pub fn on_flushed(&mut self) {
-        let mut reached = Vec::new();
-        self.out.flush(&mut reached);
-        self.sent(reached);
+        self.out.flush();
+        self.sent();
     }
 
     /// Ends our message on `seq`: `Sent` fires once its last octet is flushed, at once when
     /// it already is (nothing was left to write, so no flush would report it).
     fn mark_end(&mut self, seq: u64) {
         self.out.mark(Marker::End(seq));
-        let mut reached = Vec::new();
-        self.out.reached(&mut reached);
-        self.sent(reached);
+        self.sent();
     }
 
-    fn sent(&mut self, reached: Vec<Marker>) {
-        for marker in reached {
+    /// Reports `Sent` for every message whose end is flushed.
+    fn sent(&mut self) {
+        while let Some(marker) = self.out.next_reached() {
             if let Marker::End(seq) = marker {
                 let key = self.key(seq);
                 self.events.push_back(Event::Sent { key });

@@ -367,6 +367,7 @@ impl Connection {
         if self.codec.block.capacity() > 0 {
             self.codec.block = BytesMut::new();
         }
+        self.codec.decoder.release_idle();
         self.streams.release_idle();
         self.scheduler.release_idle();
         self.out.release_idle()
@@ -423,9 +424,8 @@ impl Connection {
     /// The transport flushed everything written so far: `Sent` fires for messages whose
     /// END_STREAM frame is now out.
     pub fn on_flushed(&mut self) {
-        let mut reached = Vec::new();
-        self.out.flush(&mut reached);
-        for marker in reached {
+        self.out.flush();
+        while let Some(marker) = self.out.next_reached() {
             if let Marker::End(id) = marker {
                 self.report_sent(StreamId::new(u32::try_from(id).unwrap_or(0)));
             }

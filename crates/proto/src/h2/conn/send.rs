@@ -15,7 +15,7 @@ use std::collections::{BTreeSet, VecDeque};
 use bytes::{Bytes, BytesMut};
 use http::HeaderMap;
 
-use super::stream::SendPhase;
+use super::stream::{Chunks, SendPhase};
 use super::{Connection, Phase};
 use crate::h2::StreamId;
 use crate::h2::frame::{Data, Headers};
@@ -206,7 +206,7 @@ impl Connection {
 
 /// Takes `len` octets from the front of a chunk queue: a slice of the first chunk when it
 /// holds them all, else a copy gathered from several chunks.
-fn take_front(buf: &mut VecDeque<Bytes>, len: usize) -> Bytes {
+fn take_front(buf: &mut Chunks, len: usize) -> Bytes {
     if len == 0 {
         return Bytes::new();
     }

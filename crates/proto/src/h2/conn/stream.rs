@@ -128,7 +128,7 @@ pub(crate) enum SendPhase {
 pub(crate) struct SendHalf {
     pub(crate) window: Window,
     pub(crate) phase: SendPhase,
-    pub(crate) buf: VecDeque<Bytes>,
+    pub(crate) buf: Chunks,
     pub(crate) buffered: usize,
     /// END_STREAM goes out once the buffer (and trailers) are sent.
     pub(crate) end_queued: bool,
@@ -140,6 +140,39 @@ pub(crate) struct SendHalf {
     pub(crate) scheduled: bool,
     /// The request was HEAD (client) or answers a HEAD (server): no body allowed.
     pub(crate) head_request: bool,
+}
+
+/// A stream's DATA waiting to be framed, in order: the first chunk inline, any more on the
+/// heap (most responses hand over their body in one piece, and a queue would allocate for
+/// it on every stream). Invariant: `rest` is empty while `first` is `None`.
+#[derive(Debug, Default)]
+pub(crate) struct Chunks {
+    first: Option<Bytes>,
+    rest: VecDeque<Bytes>,
+}
+
+impl Chunks {
+    pub(crate) fn push_back(&mut self, chunk: Bytes) {
+        if self.first.is_none() {
+            self.first = Some(chunk);
+        } else {
+            self.rest.push_back(chunk);
+        }
+    }
+
+    pub(crate) fn front_mut(&mut self) -> Option<&mut Bytes> {
+        self.first.as_mut()
+    }
+
+    pub(crate) fn pop_front(&mut self) -> Option<Bytes> {
+        let front = self.first.take();
+        self.first = self.rest.pop_front();
+        front
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Bytes> {
+        self.first.iter().chain(&self.rest)
+    }
 }
 
 impl SendHalf {
@@ -177,7 +210,7 @@ impl Stream {
             send: SendHalf {
                 window: Window::new(send_window),
                 phase: SendPhase::Head,
-                buf: VecDeque::new(),
+                buf: Chunks::default(),
                 buffered: 0,
                 end_queued: false,
                 trailers: None,

@@ -170,7 +170,16 @@ pub struct Decoder {
     size_update_required: bool,
     max_header_list_size: usize,
     failed: Option<DecoderError>,
+    /// Where Huffman strings that are not indexed are decoded, [`SCRATCH`] octets at a
+    /// time: each becomes a slice of it, and the allocation is reused once every slice is
+    /// dropped (a request's `:path` is such a string from nghttp2 and its kin).
+    scratch: BytesMut,
 }
+
+/// Octets reserved at a time for decoding strings into the scratch buffer. Only strings
+/// that stay out of the dynamic table go there: a table entry pinning a shared chunk
+/// could make the table hold far more memory than its size says.
+const SCRATCH: usize = 512;
 
 impl Default for Decoder {
     fn default() -> Self {
@@ -195,6 +204,14 @@ impl Decoder {
             size_update_required: false,
             max_header_list_size: DEFAULT_MAX_HEADER_LIST_SIZE,
             failed: None,
+            scratch: BytesMut::new(),
+        }
+    }
+
+    /// Frees the scratch buffer (an idle connection's decoder then holds only its table).
+    pub fn release_idle(&mut self) {
+        if self.scratch.capacity() > 0 {
+            self.scratch = BytesMut::new();
         }
     }
 
@@ -341,7 +358,10 @@ impl Decoder {
             self.table.clear(|_| {});
             Self::mark_too_large_if(block, min_size, self.max_header_list_size);
             if !block.too_large {
-                let (name, value) = (materialise_name(block, name)?, materialise(block, value)?);
+                let (name, value) = (
+                    materialise_name(block, name, None)?,
+                    materialise(block, value, None)?,
+                );
                 self.account(block, name, value, indexing == Indexing::Never, emit);
             }
             return Ok(());
@@ -353,8 +373,9 @@ impl Decoder {
                 return Ok(());
             }
         }
-        let name = materialise_name(block, name)?;
-        let value = materialise(block, value)?;
+        let mut scratch = (indexing != Indexing::Incremental).then_some(&mut self.scratch);
+        let name = materialise_name(block, name, scratch.as_deref_mut())?;
+        let value = materialise(block, value, scratch)?;
         if indexing == Indexing::Incremental {
             self.table.insert(name.clone(), value.clone(), |_| {});
         }
@@ -415,19 +436,116 @@ fn read_string(block: &mut Block<'_>) -> Result<StringRef, DecoderError> {
     })
 }
 
-/// The decoded octets of a string: a slice of the block when raw, a new buffer when Huffman.
-fn materialise(block: &Block<'_>, s: StringRef) -> Result<Bytes, DecoderError> {
+/// The decoded octets of a string: a slice of the block when raw; when Huffman, a slice
+/// of `scratch` if given, else a buffer of its own.
+fn materialise(
+    block: &Block<'_>,
+    s: StringRef,
+    scratch: Option<&mut BytesMut>,
+) -> Result<Bytes, DecoderError> {
     if !s.huffman {
         return Ok(block.bytes.slice(s.start..s.end));
     }
-    let mut out = BytesMut::new();
-    huffman::decode(&block.bytes[s.start..s.end], &mut out)?;
-    Ok(out.freeze())
+    let src = &block.bytes[s.start..s.end];
+    let Some(scratch) = scratch else {
+        let mut out = BytesMut::new();
+        huffman::decode(src, &mut out)?;
+        return Ok(out.freeze());
+    };
+    let most = src.len() * 8 / 5 + 1;
+    if scratch.capacity() < most {
+        scratch.reserve(most.max(SCRATCH));
+    }
+    if let Err(e) = huffman::decode(src, scratch) {
+        scratch.clear();
+        return Err(e);
+    }
+    Ok(scratch.split().freeze())
 }
 
-fn materialise_name(block: &Block<'_>, name: Name) -> Result<Bytes, DecoderError> {
+fn materialise_name(
+    block: &Block<'_>,
+    name: Name,
+    scratch: Option<&mut BytesMut>,
+) -> Result<Bytes, DecoderError> {
     match name {
         Name::Indexed(name) => Ok(name),
-        Name::Literal(s) => materialise(block, s),
+        Name::Literal(s) => materialise(block, s, scratch),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A literal without indexing (§6.2.2) of static name 4 (`:path`), Huffman-coded.
+    fn path_block(path: &[u8]) -> Bytes {
+        let mut coded = BytesMut::new();
+        huffman::encode(path, &mut coded);
+        let mut block = BytesMut::new();
+        integer::encode(4, 4, 0x00, &mut block);
+        integer::encode(coded.len(), 7, 0x80, &mut block);
+        block.extend_from_slice(&coded);
+        block.freeze()
+    }
+
+    fn decode_one(decoder: &mut Decoder, block: &Bytes) -> HeaderField {
+        let mut fields = Vec::new();
+        decoder.decode(block, |f| fields.push(f)).unwrap();
+        assert_eq!(fields.len(), 1);
+        fields.pop().unwrap()
+    }
+
+    #[test]
+    fn huffman_strings_decoded_into_the_scratch_stay_intact_as_it_refills() {
+        let mut decoder = Decoder::default();
+        let long: Vec<u8> = (0..3 * SCRATCH)
+            .map(|i| b"/abcdefghijklmnopqrstuvwxyz0123456789"[i % 37])
+            .collect();
+        let paths: Vec<Vec<u8>> = (0..400)
+            .map(|i| match i % 50 {
+                // Longer than a whole scratch chunk now and then.
+                49 => long.clone(),
+                _ => format!("/item/{i}?page={}", i * 7).into_bytes(),
+            })
+            .collect();
+        // Every value is kept while later ones are decoded: none may overwrite another.
+        let kept: Vec<HeaderField> = paths
+            .iter()
+            .map(|p| decode_one(&mut decoder, &path_block(p)))
+            .collect();
+        for (field, path) in kept.iter().zip(&paths) {
+            assert_eq!(&field.name[..], b":path");
+            assert_eq!(&field.value[..], &path[..]);
+        }
+        // Nothing entered the table, and the scratch is freed on request.
+        assert_eq!(decoder.table_size(), 0);
+        assert!(decoder.scratch.capacity() > 0);
+        decoder.release_idle();
+        assert_eq!(decoder.scratch.capacity(), 0);
+        let again = decode_one(&mut decoder, &path_block(b"/after"));
+        assert_eq!(&again.value[..], b"/after");
+    }
+
+    #[test]
+    fn indexed_huffman_strings_get_buffers_of_their_own() {
+        // A literal with incremental indexing (§6.2.1), new name, both strings Huffman.
+        let mut block = BytesMut::new();
+        block.extend_from_slice(&[0x40]);
+        for s in [&b"x-trace"[..], &b"abc123"[..]] {
+            let mut coded = BytesMut::new();
+            huffman::encode(s, &mut coded);
+            integer::encode(coded.len(), 7, 0x80, &mut block);
+            block.extend_from_slice(&coded);
+        }
+        let mut decoder = Decoder::default();
+        let field = decode_one(&mut decoder, &block.freeze());
+        assert_eq!(
+            (&field.name[..], &field.value[..]),
+            (&b"x-trace"[..], &b"abc123"[..])
+        );
+        assert_eq!(decoder.table_size(), 7 + 6 + 32);
+        // The table entry pins no shared chunk: the scratch was never used.
+        assert_eq!(decoder.scratch.capacity(), 0);
     }
 }
