@@ -529,7 +529,7 @@ impl Connection {
         let key = self.key(seq);
         self.events.push_back(Event::Request {
             key,
-            head: parsed.head,
+            head: Box::new(parsed.head),
             end_stream,
             expect_continue: parsed.expect_continue,
             upgrade: parsed.upgrade,
@@ -571,7 +571,7 @@ impl Connection {
             ex.held.clear();
             self.events.push_back(Event::Response {
                 key,
-                head: parsed.head,
+                head: Box::new(parsed.head),
                 end_stream: true,
             });
             self.events.push_back(Event::Upgraded { key });
@@ -582,7 +582,7 @@ impl Connection {
             let release = status == StatusCode::CONTINUE && ex.expect == Expect::Waiting;
             self.events.push_back(Event::Informational {
                 key,
-                head: parsed.head,
+                head: Box::new(parsed.head),
             });
             if release {
                 self.release_held();
@@ -602,7 +602,7 @@ impl Connection {
         let end_stream = parsed.framing == Framing::Empty;
         self.events.push_back(Event::Response {
             key,
-            head: parsed.head,
+            head: Box::new(parsed.head),
             end_stream,
         });
         if end_stream {

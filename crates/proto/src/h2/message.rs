@@ -146,11 +146,11 @@ pub(crate) enum SectionKind {
 #[derive(Debug)]
 pub(crate) enum Section {
     Request {
-        head: request::Parts,
+        head: Box<request::Parts>,
         content_length: Option<u64>,
     },
     Response {
-        head: response::Parts,
+        head: Box<response::Parts>,
         content_length: Option<u64>,
     },
     Trailers(HeaderMap),
@@ -281,7 +281,7 @@ impl SectionBuilder {
                 head.version = Version::HTTP_2;
                 head.headers = self.headers;
                 Ok(Section::Response {
-                    head,
+                    head: Box::new(head),
                     content_length: self.content_length,
                 })
             }
@@ -289,7 +289,7 @@ impl SectionBuilder {
                 let content_length = self.content_length;
                 let head = build_request(self.pseudo, self.headers, connect_protocol)?;
                 Ok(Section::Request {
-                    head,
+                    head: Box::new(head),
                     content_length,
                 })
             }

@@ -916,7 +916,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
             } => {
                 if let Some(t) = self.ticket(key) {
                     self.mailbox.update(t, |s| {
-                        s.response = Some(head);
+                        s.response = Some(*head);
                         s.end |= end_stream;
                     });
                 }
@@ -930,11 +930,11 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
                         if s.informational.len() == MAX_INFORMATIONAL {
                             s.informational.pop_front();
                         }
-                        s.informational.push_back(head);
+                        s.informational.push_back(*head);
                     });
                 }
             }
-            Event::PushPromise { parent, key, head } => self.promised(parent, key, head),
+            Event::PushPromise { parent, key, head } => self.promised(parent, key, *head),
             Event::Data {
                 key,
                 data,

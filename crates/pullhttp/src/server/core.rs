@@ -139,7 +139,7 @@ impl Core {
     fn switch_to_h2c(
         c: &mut h1::Connection,
         key: RequestKey,
-        head: request::Parts,
+        head: Box<request::Parts>,
         settings: &http::HeaderValue,
         config: h2::Config,
         preamble: &mut BytesMut,
@@ -157,7 +157,7 @@ impl Core {
         let leftover = c.take_upgraded();
         let now = crate::driver::now();
         let (mut h2, _) =
-            h2::Connection::upgrade_from_http1(config, head, settings.as_bytes(), now)
+            h2::Connection::upgrade_from_http1(config, *head, settings.as_bytes(), now)
                 .map_err(|e| Error::with(Kind::Protocol, e))?;
         if !leftover.is_empty() {
             h2.handle_input(&leftover, now);
@@ -178,10 +178,6 @@ impl Core {
     }
 }
 
-#[expect(
-    clippy::large_enum_variant,
-    reason = "moved once per event, never stored"
-)]
 enum Mapped {
     Event(Event),
     Closed(Option<Error>),
@@ -190,7 +186,7 @@ enum Mapped {
 
 fn request(
     key: RequestKey,
-    head: request::Parts,
+    head: Box<request::Parts>,
     end_stream: bool,
     expect_continue: bool,
     upgrade: Option<h1::Upgrade>,

@@ -322,7 +322,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin + Send + 'static> Acceptor<IO> {
                 let body = RecvBody::new(key.into(), self.mailbox.clone());
                 let responder = Responder::new(key, self.mailbox.clone());
                 self.accepted
-                    .push_back((Request::from_parts(head, body), responder));
+                    .push_back((Request::from_parts(*head, body), responder));
             }
             Event::Data {
                 key,

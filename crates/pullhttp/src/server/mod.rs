@@ -59,6 +59,10 @@ pub enum Version {
 }
 
 /// Something the connection reports.
+///
+/// Heads are boxed: an event is then a few words, and the queues, the driver and the
+/// application's futures move it without copying a head of about 250 octets at each step
+/// (that copying was about a tenth of a small HTTP/2 exchange's instructions).
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Event {
@@ -68,7 +72,7 @@ pub enum Event {
         /// The key to answer with.
         key: RequestKey,
         /// The request head (`version` says HTTP/1.x or HTTP/2).
-        head: request::Parts,
+        head: Box<request::Parts>,
         /// No body follows.
         end_stream: bool,
         /// HTTP/1.1 `Expect: 100-continue`: [`recv_data`](Connection::recv_data) sends the 100
@@ -573,7 +577,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
             .await?
         {
             Some(Event::Request { key, head, .. }) => {
-                Ok(Some((key, Request::from_parts(head, ()))))
+                Ok(Some((key, Request::from_parts(*head, ()))))
             }
             _ => Ok(None),
         }

@@ -473,7 +473,7 @@ impl Connection {
         let key = conn.key(id);
         conn.events.push_back(super::Event::Request {
             key,
-            head,
+            head: Box::new(head),
             end_stream: true,
         });
         Ok((conn, key))

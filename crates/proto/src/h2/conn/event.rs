@@ -12,6 +12,10 @@ use crate::h2::{ErrorCode, PeerError, StreamId};
 
 /// Something that happened on the connection, taken with
 /// [`Connection::next_event`](super::Connection::next_event).
+///
+/// Heads are boxed: an event is then a few words, and the queues, the driver and the
+/// application's futures move it without copying a head of about 250 octets at each step
+/// (that copying was about a tenth of a small HTTP/2 exchange's instructions).
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Event {
@@ -25,7 +29,7 @@ pub enum Event {
         /// The key to answer it with.
         key: RequestKey,
         /// The request head.
-        head: request::Parts,
+        head: Box<request::Parts>,
         /// No body follows.
         end_stream: bool,
     },
@@ -34,7 +38,7 @@ pub enum Event {
         /// The request's key.
         key: RequestKey,
         /// The response head.
-        head: response::Parts,
+        head: Box<response::Parts>,
         /// No body follows.
         end_stream: bool,
     },
@@ -43,7 +47,7 @@ pub enum Event {
         /// The request's key.
         key: RequestKey,
         /// The 1xx head.
-        head: response::Parts,
+        head: Box<response::Parts>,
     },
     /// Client: the server promised a pushed response (only with push enabled).
     PushPromise {
@@ -52,7 +56,7 @@ pub enum Event {
         /// The pushed exchange.
         key: RequestKey,
         /// The promised request.
-        head: request::Parts,
+        head: Box<request::Parts>,
     },
     /// Body data of the peer's message.
     Data {
