@@ -23,6 +23,7 @@ mod tunnel;
 
 use std::collections::VecDeque;
 use std::future::poll_fn;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -32,7 +33,7 @@ use pullhttp_proto::h2::ErrorCode;
 use pullhttp_proto::{RequestKey, h1, h2};
 use tokio::io::{AsyncRead, AsyncWrite};
 
-use self::core::{Core, ServerProtocol};
+use self::core::{Configs, Core, ServerProtocol, driven};
 use crate::driver::{BodyGate, Driver, Pumped, Versioned, now};
 use crate::error::{Error, Kind};
 use crate::shutdown::ShutdownHandle;
@@ -151,8 +152,7 @@ pub struct Stats {
 /// [`h1::Config`] and [`h2::Config`] for each default) and the driver's own.
 #[derive(Clone, Debug)]
 pub struct Builder {
-    h1: h1::Config,
-    h2: h2::Config,
+    configs: Arc<Configs>,
     version: Version,
     detect_timeout: Duration,
     keep_alive_ping: Option<(Duration, Duration)>,
@@ -176,8 +176,7 @@ impl Builder {
     /// untaken HTTP/1 body before reading pauses.
     pub fn new() -> Self {
         Builder {
-            h1: h1::Config::server(),
-            h2: h2::Config::server(),
+            configs: Configs::server(),
             version: Version::Auto,
             detect_timeout: Duration::from_secs(10),
             keep_alive_ping: None,
@@ -209,12 +208,12 @@ impl Builder {
 
     /// The HTTP/1 core's options.
     pub fn http1(&mut self) -> &mut h1::Config {
-        &mut self.h1
+        &mut Arc::make_mut(&mut self.configs).h1
     }
 
     /// The HTTP/2 core's options.
     pub fn http2(&mut self) -> &mut h2::Config {
-        &mut self.h2
+        &mut Arc::make_mut(&mut self.configs).h2
     }
 
     /// The protocol: detected (default) or fixed (for example from ALPN).
@@ -233,7 +232,7 @@ impl Builder {
     /// CONNECT streams (RFC 8441, e.g. WebSocket over HTTP/2). Default false. Plain CONNECT
     /// is always accepted.
     pub fn enable_connect_protocol(&mut self, enabled: bool) -> &mut Self {
-        self.h2.enable_connect_protocol = enabled;
+        self.http2().enable_connect_protocol = enabled;
         self
     }
 
@@ -279,24 +278,20 @@ impl Builder {
     /// Wraps an accepted connection. Nothing is read until the first `next_event`.
     pub fn handshake<IO: AsyncRead + AsyncWrite + Unpin>(&self, io: IO) -> Connection<IO> {
         let now = now();
-        let mut h2 = self.h2.clone();
-        // The driver credits HTTP/2 data back when the application takes it.
-        h2.flow_control = h2::FlowControl::Manual;
         let core = match self.version {
             Version::Auto => Core::Detect(BytesMut::new()),
             Version::Http1 => Core::Ready(Versioned::H1(Box::new(h1::Connection::new(
-                self.h1.clone(),
+                self.configs.h1.clone(),
                 now,
             )))),
             Version::Http2 => Core::Ready(Versioned::H2(Box::new(h2::Connection::new(
-                h2.clone(),
+                driven(&self.configs.h2),
                 now,
             )))),
         };
         let proto = ServerProtocol {
             core,
-            h1: self.h1.clone(),
-            h2,
+            configs: self.configs.clone(),
             h2c: self.h2c,
             detect_deadline: (self.version == Version::Auto).then(|| now + self.detect_timeout),
         };
@@ -817,4 +812,30 @@ fn event_key(event: &Event) -> Option<RequestKey> {
         // Connection-level: never queued behind a pending accept.
         Event::Pong { .. } => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn builders_share_their_options_with_their_connections_until_changed() {
+        let mut a = Builder::new();
+        let b = Builder::new();
+        // Defaults: one copy for every builder and connection.
+        assert!(Arc::ptr_eq(&a.configs, &b.configs));
+        let (io, _peer) = tokio::io::duplex(64);
+        let conn = b.handshake(io);
+        assert!(Arc::ptr_eq(&conn.driver.proto.configs, &b.configs));
+        // A change copies the options for that builder only.
+        a.enable_connect_protocol(true);
+        assert!(!Arc::ptr_eq(&a.configs, &b.configs));
+        assert!(a.configs.h2.enable_connect_protocol);
+        assert!(!b.configs.h2.enable_connect_protocol);
+        assert!(!Builder::new().configs.h2.enable_connect_protocol);
+        assert!(!conn.driver.proto.configs.h2.enable_connect_protocol);
+        // The driver runs HTTP/2 flow control itself, whatever the options say.
+        a.http2().flow_control = h2::FlowControl::Auto;
+        assert_eq!(driven(&a.configs.h2).flow_control, h2::FlowControl::Manual);
+    }
 }
