@@ -272,7 +272,7 @@ fn collect_fields(
     parsed: &[httparse::Header<'_>],
     fold_obs: bool,
     keep_case: bool,
-) -> Result<(Bytes, HeaderMap, Option<HeaderCase>), ParseError> {
+) -> Result<(Bytes, HeaderMap, Option<HeaderCase>, Seen), ParseError> {
     let head = Bytes::copy_from_slice(&buf[..n]);
     let slice = |part: &[u8]| {
         let (at, len) = offset(buf, part);
@@ -280,9 +280,11 @@ fn collect_fields(
     };
     let mut map = HeaderMap::with_capacity(parsed.len());
     let mut case = keep_case.then(|| HeaderCase(Vec::with_capacity(parsed.len())));
+    let mut seen = Seen::default();
     for field in parsed {
         let name = HeaderName::from_bytes(field.name.as_bytes())
             .map_err(|_| ParseError::Malformed("invalid field name"))?;
+        seen.note(&name);
         let mut raw_value = slice(field.value);
         if fold_obs && raw_value.iter().any(|&b| b == b'\r' || b == b'\n') {
             let folded: Vec<u8> = raw_value
@@ -298,7 +300,47 @@ fn collect_fields(
             case.0.push(slice(field.name.as_bytes()));
         }
     }
-    Ok((head, map, case))
+    Ok((head, map, case, seen))
+}
+
+/// Which of the fields that decide a message's framing and the connection's fate a head
+/// holds, noted while its map is built: most heads hold few of them, and looking each up
+/// in the map hashes its name (six lookups were about a twentieth of a keep-alive
+/// exchange).
+#[derive(Clone, Copy, Debug, Default)]
+struct Seen {
+    host: bool,
+    content_length: bool,
+    transfer_encoding: bool,
+    connection: bool,
+    expect: bool,
+    upgrade: bool,
+}
+
+impl Seen {
+    fn note(&mut self, name: &HeaderName) {
+        let flag = if *name == HOST {
+            &mut self.host
+        } else if *name == CONTENT_LENGTH {
+            &mut self.content_length
+        } else if *name == TRANSFER_ENCODING {
+            &mut self.transfer_encoding
+        } else if *name == CONNECTION {
+            &mut self.connection
+        } else if *name == EXPECT {
+            &mut self.expect
+        } else if *name == UPGRADE {
+            &mut self.upgrade
+        } else {
+            return;
+        };
+        *flag = true;
+    }
+
+    /// Whether the `Connection` field lists `token`.
+    fn connection_token(self, map: &HeaderMap, token: &[u8]) -> bool {
+        self.connection && has_connection_token(map, token)
+    }
 }
 
 /// Parses a request head from the front of `buf`; `Ok(None)` if incomplete.
@@ -326,7 +368,8 @@ pub(crate) fn parse_request(
         Version::HTTP_11
     };
     let path_pos = offset(buf, path.as_bytes());
-    let (head_bytes, headers, case) = collect_fields(buf, n, req.headers, false, limits.keep_case)?;
+    let (head_bytes, headers, case, seen) =
+        collect_fields(buf, n, req.headers, false, limits.keep_case)?;
     let uri = Uri::from_maybe_shared(head_bytes.slice(path_pos.0..path_pos.0 + path_pos.1))
         .map_err(|_| ParseError::Malformed("invalid request-target"))?;
     // §3.2: authority-form only for CONNECT (and always for it), asterisk-form only for
@@ -340,16 +383,25 @@ pub(crate) fn parse_request(
     if path == "*" && method != Method::OPTIONS {
         return Err(ParseError::Malformed("asterisk-form is for OPTIONS only"));
     }
-    let hosts = headers.get_all(HOST).iter().count();
+    let hosts = if seen.host {
+        headers.get_all(HOST).iter().count()
+    } else {
+        0
+    };
     if (version == Version::HTTP_11 && hosts != 1) || hosts > 1 {
         return Err(ParseError::InvalidHost);
     }
-    let framing = request_framing(&headers, version)?;
+    let framing = request_framing(&headers, version, seen)?;
     let keep_alive = match version {
-        Version::HTTP_10 => has_connection_token(&headers, b"keep-alive"),
-        _ => !has_connection_token(&headers, b"close"),
+        Version::HTTP_10 => seen.connection_token(&headers, b"keep-alive"),
+        _ => !seen.connection_token(&headers, b"close"),
     };
-    let expect_continue = match headers.get(EXPECT) {
+    let expect = if seen.expect {
+        headers.get(EXPECT)
+    } else {
+        None
+    };
+    let expect_continue = match expect {
         None => false,
         _ if version == Version::HTTP_10 => false,
         Some(v) if v.as_bytes().eq_ignore_ascii_case(b"100-continue") => true,
@@ -358,8 +410,13 @@ pub(crate) fn parse_request(
     let upgrade = if method == Method::CONNECT {
         Some(Upgrade::Connect)
     } else {
-        match headers.get(UPGRADE) {
-            Some(proto) if has_connection_token(&headers, b"upgrade") => {
+        let upgrade = if seen.upgrade {
+            headers.get(UPGRADE)
+        } else {
+            None
+        };
+        match upgrade {
+            Some(proto) if seen.connection_token(&headers, b"upgrade") => {
                 match headers.get("http2-settings") {
                     Some(settings) if proto.as_bytes().eq_ignore_ascii_case(b"h2c") => {
                         Some(Upgrade::H2c(settings.clone()))
@@ -390,9 +447,13 @@ pub(crate) fn parse_request(
     )))
 }
 
-fn request_framing(headers: &HeaderMap, version: Version) -> Result<Framing, ParseError> {
-    let has_te = headers.contains_key(TRANSFER_ENCODING);
-    if has_te && headers.contains_key(CONTENT_LENGTH) {
+fn request_framing(
+    headers: &HeaderMap,
+    version: Version,
+    seen: Seen,
+) -> Result<Framing, ParseError> {
+    let has_te = seen.transfer_encoding;
+    if has_te && seen.content_length {
         return Err(ParseError::TransferEncodingWithContentLength);
     }
     if has_te {
@@ -406,7 +467,12 @@ fn request_framing(headers: &HeaderMap, version: Version) -> Result<Framing, Par
             Err(ParseError::InvalidTransferEncoding)
         };
     }
-    Ok(match content_length(headers)? {
+    let length = if seen.content_length {
+        content_length(headers)?
+    } else {
+        None
+    };
+    Ok(match length {
         Some(0) | None => Framing::Empty,
         Some(n) => Framing::Length(n),
     })
@@ -437,10 +503,10 @@ pub(crate) fn parse_response(
     } else {
         Version::HTTP_11
     };
-    let (_, headers, case) = collect_fields(buf, n, res.headers, true, limits.keep_case)?;
+    let (_, headers, case, seen) = collect_fields(buf, n, res.headers, true, limits.keep_case)?;
     let mut keep_alive = match version {
-        Version::HTTP_10 => has_connection_token(&headers, b"keep-alive"),
-        _ => !has_connection_token(&headers, b"close"),
+        Version::HTTP_10 => seen.connection_token(&headers, b"keep-alive"),
+        _ => !seen.connection_token(&headers, b"close"),
     };
     let framing = if status.is_informational()
         || status == StatusCode::NO_CONTENT
@@ -449,8 +515,8 @@ pub(crate) fn parse_response(
         || (*method == Method::CONNECT && status.is_success())
     {
         Framing::Empty
-    } else if headers.contains_key(TRANSFER_ENCODING) && version == Version::HTTP_11 {
-        if headers.contains_key(CONTENT_LENGTH) {
+    } else if seen.transfer_encoding && version == Version::HTTP_11 {
+        if seen.content_length {
             // §6.1: Transfer-Encoding wins, and the connection is not reused.
             keep_alive = false;
         }
@@ -461,7 +527,12 @@ pub(crate) fn parse_response(
             Framing::Close
         }
     } else {
-        match content_length(&headers)? {
+        let length = if seen.content_length {
+            content_length(&headers)?
+        } else {
+            None
+        };
+        match length {
             Some(0) => Framing::Empty,
             Some(n) => Framing::Length(n),
             None => {

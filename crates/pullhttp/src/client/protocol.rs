@@ -199,6 +199,10 @@ impl Protocol for ClientProtocol {
         self.core.release_idle()
     }
 
+    fn has_output(&mut self) -> bool {
+        self.core.output_len() > 0
+    }
+
     fn output<'a>(&'a mut self, slices: &mut [IoSlice<'a>]) -> usize {
         self.core.output(slices)
     }

@@ -62,6 +62,8 @@ pub(crate) trait Protocol {
     /// Frees what an idle connection does not need; true if it was idle (see
     /// `pump::RELEASE_AFTER`).
     fn release_idle(&mut self) -> bool;
+    /// Whether output is waiting (checked before `output`, which fills a slice array).
+    fn has_output(&mut self) -> bool;
     /// Fills `slices` from the front with the output waiting; returns how many it filled.
     fn output<'a>(&'a mut self, slices: &mut [IoSlice<'a>]) -> usize;
     fn advance_written(&mut self, n: usize);

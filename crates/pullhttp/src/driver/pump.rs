@@ -202,7 +202,9 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, P: Protocol> Driver<IO, P> {
                 }
             }
         }
-        loop {
+        // Checked first: filling the slice array costs more than the check, and most
+        // polls find nothing (more) to write.
+        while self.proto.has_output() {
             // On the stack: no allocation per write.
             let mut slices = [IoSlice::new(&[]); MAX_SLICES];
             let filled = self.proto.output(&mut slices);

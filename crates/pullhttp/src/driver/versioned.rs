@@ -95,6 +95,14 @@ impl Versioned {
         }
     }
 
+    /// Octets waiting to be written (HTTP/2: after generating the DATA that may go).
+    pub(crate) fn output_len(&mut self) -> usize {
+        match self {
+            Versioned::H1(c) => c.output_len(),
+            Versioned::H2(c) => c.output_len(),
+        }
+    }
+
     pub(crate) fn advance_written(&mut self, n: usize) {
         match self {
             Versioned::H1(c) => c.advance_written(n),

@@ -363,6 +363,13 @@ impl Protocol for ServerProtocol {
         }
     }
 
+    fn has_output(&mut self) -> bool {
+        match &mut self.core {
+            Core::Ready(v) => v.output_len() > 0,
+            Core::Detect(_) => false,
+        }
+    }
+
     fn output<'a>(&'a mut self, slices: &mut [std::io::IoSlice<'a>]) -> usize {
         match &mut self.core {
             Core::Ready(v) => v.output(slices),
