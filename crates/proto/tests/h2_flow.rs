@@ -393,3 +393,64 @@ fn control_frames_are_not_queued_behind_more_than_the_low_water_mark() {
         "PING ACK after at most the low-water DATA: at {ping_at}"
     );
 }
+
+/// Appends `bytes` as a driver does: through `direct_input` while it offers the buffer,
+/// through `handle_input` otherwise. Returns how many octets went in directly.
+fn feed_like_a_driver(peer: &mut Peer, bytes: &[u8], read: usize) -> usize {
+    let mut direct = 0;
+    for piece in bytes.chunks(read) {
+        if let Some(input) = peer.conn.direct_input() {
+            assert!(input.capacity() - input.len() >= pullhttp_proto::h2::DIRECT_READ);
+            input.extend_from_slice(piece);
+            peer.conn.input_appended(peer.now);
+            direct += piece.len();
+        } else {
+            peer.conn.handle_input(piece, peer.now);
+        }
+    }
+    direct
+}
+
+#[test]
+fn reads_inside_a_frame_land_in_the_input_buffer_and_lose_nothing() {
+    let mut config = Config::server();
+    config.initial_window_size = 8 << 20;
+    config.connection_window_size = 8 << 20;
+    let mut peer = Peer::server_with(config);
+    peer.send(RawFrame::settings_ack());
+    peer.send_get(1, "/upload", false);
+    // 100 DATA frames of 16,384 octets, numbered, read in pieces that cut frames anywhere.
+    let mut wire = Vec::new();
+    let mut body = Vec::new();
+    for i in 0..100u32 {
+        let chunk: Vec<u8> = (0..16_384u32)
+            .map(|j| ((i * 7 + j) % 251).to_le_bytes()[0])
+            .collect();
+        let frame = RawFrame::data(1, &chunk);
+        let frame = if i == 99 { frame.end_stream() } else { frame };
+        wire.extend_from_slice(&frame.to_vec());
+        body.extend_from_slice(&chunk);
+    }
+    let direct = feed_like_a_driver(&mut peer, &wire, 20_011);
+    assert!(
+        direct > wire.len() / 2,
+        "most reads land directly: {direct} of {}",
+        wire.len()
+    );
+    let mut got = Vec::new();
+    let mut ended = false;
+    for event in peer.events() {
+        if let Event::Data {
+            data, end_stream, ..
+        } = event
+        {
+            got.extend_from_slice(&data);
+            ended |= end_stream;
+        }
+    }
+    assert!(ended);
+    assert!(got == body, "the body arrives whole and in order");
+    // Between frames (nothing incomplete) no buffer is offered: idle connections keep
+    // reading into the shared one.
+    assert!(peer.conn.direct_input().is_none());
+}

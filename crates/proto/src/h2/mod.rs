@@ -14,8 +14,8 @@ mod message;
 mod stream_id;
 
 pub use conn::{
-    Config, Connection, ConnectionError, Event, FlowControl, Initiator, Misuse, PREFACE,
-    PeerSettings, Priority, Rate, Role, StreamReset,
+    Config, Connection, ConnectionError, DIRECT_READ, Event, FlowControl, Initiator, Misuse,
+    PREFACE, PeerSettings, Priority, Rate, Role, StreamReset,
 };
 pub use error::PeerError;
 pub use error_code::ErrorCode;

@@ -199,6 +199,14 @@ impl Protocol for ClientProtocol {
         self.core.release_idle()
     }
 
+    fn direct_input(&mut self) -> Option<&mut BytesMut> {
+        self.core.direct_input()
+    }
+
+    fn input_appended(&mut self, now: Instant) {
+        self.core.input_appended(now);
+    }
+
     fn has_output(&mut self) -> bool {
         self.core.output_len() > 0
     }

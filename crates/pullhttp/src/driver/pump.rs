@@ -301,6 +301,28 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, P: Protocol> Driver<IO, P> {
         if self.transport.read_closed || !self.proto.wants_read() {
             return Ok(Poll::Pending);
         }
+        if let Some(input) = self.proto.direct_input() {
+            // Inside a large frame: read straight into the core's input, no copy.
+            return match tokio_util::io::poll_read_buf(Pin::new(&mut self.io), cx, input) {
+                Poll::Pending => Ok(Poll::Pending),
+                Poll::Ready(Err(e)) => Err(e.into()),
+                Poll::Ready(Ok(0)) => {
+                    self.transport.read_closed = true;
+                    if self.proto.handle_eof(super::now()) {
+                        self.ended = true;
+                    }
+                    Ok(Poll::Ready(()))
+                }
+                Poll::Ready(Ok(n)) => {
+                    let now = super::now();
+                    self.bytes_in += n as u64;
+                    self.keepalive.activity(now);
+                    self.idle = IdleRelease::default();
+                    self.proto.input_appended(now);
+                    Ok(Poll::Ready(()))
+                }
+            };
+        }
         super::with_read_buf(|scratch| {
             let mut buf = ReadBuf::new(scratch);
             match Pin::new(&mut self.io).poll_read(cx, &mut buf) {

@@ -95,6 +95,20 @@ impl Versioned {
         }
     }
 
+    /// HTTP/2 inside a large frame: the input buffer to read into directly.
+    pub(crate) fn direct_input(&mut self) -> Option<&mut BytesMut> {
+        match self {
+            Versioned::H1(_) => None,
+            Versioned::H2(c) => c.direct_input(),
+        }
+    }
+
+    pub(crate) fn input_appended(&mut self, now: Instant) {
+        if let Versioned::H2(c) = self {
+            c.input_appended(now);
+        }
+    }
+
     /// Octets waiting to be written (HTTP/2: after generating the DATA that may go).
     pub(crate) fn output_len(&mut self) -> usize {
         match self {

@@ -363,6 +363,19 @@ impl Protocol for ServerProtocol {
         }
     }
 
+    fn direct_input(&mut self) -> Option<&mut BytesMut> {
+        match &mut self.core {
+            Core::Ready(v) => v.direct_input(),
+            Core::Detect(_) => None,
+        }
+    }
+
+    fn input_appended(&mut self, now: Instant) {
+        if let Core::Ready(v) = &mut self.core {
+            v.input_appended(now);
+        }
+    }
+
     fn has_output(&mut self) -> bool {
         match &mut self.core {
             Core::Ready(v) => v.output_len() > 0,

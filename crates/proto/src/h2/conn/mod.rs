@@ -32,6 +32,7 @@ pub use budget::Rate;
 pub use config::{Config, FlowControl, Role};
 pub use event::{ConnectionError, Event, Initiator, Misuse, StreamReset};
 pub use priority::Priority;
+pub use recv::DIRECT_READ;
 pub use settings::PeerSettings;
 
 use super::frame::{FrameReader, Settings, WindowUpdate};

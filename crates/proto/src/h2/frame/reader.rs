@@ -128,7 +128,8 @@ impl FrameReader {
             }
             let total = HEAD_LEN + head.length as usize;
             if src.len() < total {
-                src.reserve(total - src.len());
+                // No reserve here: the buffer is shared with the payloads just split off, so
+                // growing it copies the partial frame; whoever appends next sizes it once.
                 return Ok(None);
             }
             let payload = src.split_to(total).freeze().slice(HEAD_LEN..);
