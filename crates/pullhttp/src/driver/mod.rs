@@ -144,6 +144,11 @@ struct Transport {
     linger_left: usize,
     /// Abrupt shutdown: close without waiting for output or the peer.
     hard_close: bool,
+    /// The last read filled its buffer: input is streaming in, and reads inside a large
+    /// frame may go straight into the core's buffer (`Protocol::direct_input`). Only then:
+    /// a peer that sends a few octets of a frame and stalls must not make its connection
+    /// reserve a whole read's worth.
+    bulk: bool,
 }
 
 /// The single owner of a connection's transport, timer and protocol.
@@ -182,6 +187,7 @@ impl<IO, P: Protocol> Driver<IO, P> {
                 preamble: BytesMut::new(),
                 linger_left: 0,
                 hard_close: false,
+                bulk: false,
             },
             ended: false,
             closing: None,

@@ -301,8 +301,14 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, P: Protocol> Driver<IO, P> {
         if self.transport.read_closed || !self.proto.wants_read() {
             return Ok(Poll::Pending);
         }
-        if let Some(input) = self.proto.direct_input() {
-            // Inside a large frame: read straight into the core's input, no copy.
+        let direct = if self.transport.bulk {
+            self.proto.direct_input()
+        } else {
+            None
+        };
+        if let Some(input) = direct {
+            // Streaming, inside a frame: read straight into the core's input, no copy.
+            let room = input.capacity() - input.len();
             return match tokio_util::io::poll_read_buf(Pin::new(&mut self.io), cx, input) {
                 Poll::Pending => Ok(Poll::Pending),
                 Poll::Ready(Err(e)) => Err(e.into()),
@@ -315,6 +321,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, P: Protocol> Driver<IO, P> {
                 }
                 Poll::Ready(Ok(n)) => {
                     let now = super::now();
+                    self.transport.bulk = n == room;
                     self.bytes_in += n as u64;
                     self.keepalive.activity(now);
                     self.idle = IdleRelease::default();
@@ -337,6 +344,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, P: Protocol> Driver<IO, P> {
                             self.ended = true;
                         }
                     } else {
+                        self.transport.bulk = buf.remaining() == 0;
                         self.bytes_in += filled.len() as u64;
                         self.keepalive.activity(now);
                         self.idle = IdleRelease::default();
