@@ -36,16 +36,17 @@ async fn client(io: DuplexStream) -> h2::client::SendRequest<Bytes> {
     client
 }
 
-#[tokio::test]
-async fn h2_client_concurrent_echo_larger_than_windows_byte_for_byte() {
-    let (a, b) = tokio::io::duplex(32 << 10);
+/// Posts `streams` bodies at once over a transport holding `pipe` octets in flight (stream
+/// `i` of `size(i)` octets) to the echo server and checks every echo byte for byte.
+async fn concurrent_echo(pipe: usize, streams: u8, size: fn(u8) -> usize) {
+    let (a, b) = tokio::io::duplex(pipe);
     let server = tokio::spawn(echo_server(b));
     let client = client(a).await;
     let mut tasks = Vec::new();
-    for i in 0..16u8 {
+    for i in 0..streams {
         let mut c = client.clone();
         tasks.push(tokio::spawn(async move {
-            let data = body(i, 300_000 + usize::from(i) * 1000);
+            let data = body(i, size(i));
             let echoed = h2_post(&mut c, data.clone()).await;
             assert!(echoed == data, "stream {i} echoed wrong bytes");
         }));
@@ -58,26 +59,15 @@ async fn h2_client_concurrent_echo_larger_than_windows_byte_for_byte() {
 }
 
 #[tokio::test]
+async fn h2_client_concurrent_echo_larger_than_windows_byte_for_byte() {
+    concurrent_echo(32 << 10, 16, |i| 300_000 + usize::from(i) * 1000).await;
+}
+
+#[tokio::test]
 async fn large_uploads_through_full_reads_echo_byte_for_byte() {
     // A transport with a megabyte in flight: reads come back full (64 KiB), so the driver
     // reads inside frames straight into the core's buffer, replacing it as it fills.
-    let (a, b) = tokio::io::duplex(1 << 20);
-    let server = tokio::spawn(echo_server(b));
-    let client = client(a).await;
-    let mut tasks = Vec::new();
-    for i in 0..3u8 {
-        let mut c = client.clone();
-        tasks.push(tokio::spawn(async move {
-            let data = body(i, 6_000_000 + usize::from(i) * 12_345);
-            let echoed = h2_post(&mut c, data.clone()).await;
-            assert!(echoed == data, "stream {i} echoed wrong bytes");
-        }));
-    }
-    for t in tasks {
-        t.await.unwrap();
-    }
-    drop(client);
-    server.await.unwrap().unwrap();
+    concurrent_echo(1 << 20, 3, |i| 6_000_000 + usize::from(i) * 12_345).await;
 }
 
 #[tokio::test]

@@ -52,7 +52,7 @@ pub(crate) trait Protocol {
     /// The event reporting the answer to an application PING.
     fn pong(payload: [u8; 8]) -> Self::Event;
     fn handle_input(&mut self, data: &[u8], now: Instant);
-    /// Where the next read may land directly (HTTP/2 inside a large frame), instead of the
+    /// Where the next read may land directly (HTTP/2 inside an incomplete frame), not the
     /// per-thread read buffer; after reading into it, `input_appended`.
     fn direct_input(&mut self) -> Option<&mut BytesMut>;
     fn input_appended(&mut self, now: Instant);

@@ -313,18 +313,12 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, P: Protocol> Driver<IO, P> {
                 Poll::Pending => Ok(Poll::Pending),
                 Poll::Ready(Err(e)) => Err(e.into()),
                 Poll::Ready(Ok(0)) => {
-                    self.transport.read_closed = true;
-                    if self.proto.handle_eof(super::now()) {
-                        self.ended = true;
-                    }
+                    self.read_ended(super::now());
                     Ok(Poll::Ready(()))
                 }
                 Poll::Ready(Ok(n)) => {
                     let now = super::now();
-                    self.transport.bulk = n == room;
-                    self.bytes_in += n as u64;
-                    self.keepalive.activity(now);
-                    self.idle = IdleRelease::default();
+                    self.read_some(n, n == room, now);
                     self.proto.input_appended(now);
                     Ok(Poll::Ready(()))
                 }
@@ -339,21 +333,31 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, P: Protocol> Driver<IO, P> {
                     let now = super::now();
                     let filled = buf.filled();
                     if filled.is_empty() {
-                        self.transport.read_closed = true;
-                        if self.proto.handle_eof(now) {
-                            self.ended = true;
-                        }
+                        self.read_ended(now);
                     } else {
-                        self.transport.bulk = buf.remaining() == 0;
-                        self.bytes_in += filled.len() as u64;
-                        self.keepalive.activity(now);
-                        self.idle = IdleRelease::default();
+                        self.read_some(filled.len(), buf.remaining() == 0, now);
                         self.proto.handle_input(filled, now);
                     }
                     Ok(Poll::Ready(()))
                 }
             }
         })
+    }
+
+    /// `n` octets came in (`full`: the read filled all the room it had).
+    fn read_some(&mut self, n: usize, full: bool, now: std::time::Instant) {
+        self.transport.bulk = full;
+        self.bytes_in += n as u64;
+        self.keepalive.activity(now);
+        self.idle = IdleRelease::default();
+    }
+
+    /// The transport's read side ended.
+    fn read_ended(&mut self, now: std::time::Instant) {
+        self.transport.read_closed = true;
+        if self.proto.handle_eof(now) {
+            self.ended = true;
+        }
     }
 
     /// Arms the one timer for the nearest deadline; `Ready` if one fired.

@@ -95,7 +95,7 @@ impl Versioned {
         }
     }
 
-    /// HTTP/2 inside a large frame: the input buffer to read into directly.
+    /// HTTP/2 inside an incomplete frame: the input buffer to read into directly.
     pub(crate) fn direct_input(&mut self) -> Option<&mut BytesMut> {
         match self {
             Versioned::H1(_) => None,

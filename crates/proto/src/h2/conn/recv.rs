@@ -51,8 +51,8 @@ impl Connection {
     }
 
     /// Where the next read may land directly, or `None` to hand it to
-    /// [`handle_input`](Self::handle_input) instead. `Some` while a frame is incomplete (a
-    /// large upload, where nearly every read ends inside a DATA frame): the input buffer,
+    /// [`handle_input`](Self::handle_input) instead. `Some` while a frame is incomplete (in
+    /// a large upload nearly every read ends inside a DATA frame): the input buffer,
     /// with at least [`DIRECT_READ`] octets reserved. Reading into it saves copying every
     /// octet of a body once more (a read buffer shared by idle connections serves the rest).
     /// After appending, call [`input_appended`](Self::input_appended).
