@@ -314,6 +314,63 @@ fn requests_racing_the_final_goaway_are_refused_as_retryable() {
     assert_eq!(echo.closed, (true, true));
 }
 
+/// The frames in `conn`'s output, written and flushed.
+fn written_frames(conn: &mut Connection) -> Vec<pullhttp_proto::h2::frame::Frame> {
+    let mut out = BytesMut::new();
+    conn.write_output(&mut out);
+    conn.on_flushed();
+    let mut reader = pullhttp_proto::h2::frame::FrameReader::new();
+    std::iter::from_fn(|| reader.decode(&mut out).expect("valid output")).collect()
+}
+
+#[test]
+fn h2c_upgraded_server_sends_no_data_before_the_client_preface() {
+    // curl keeps at most 32 KiB of what follows the 101 in the read that brings it: a
+    // response ready at once must not put a whole window of DATA behind the 101.
+    let now = Instant::now();
+    let client_config = Config::client();
+    let value = Connection::http2_settings_value(&client_config);
+    let head = http::Request::get("http://x/big")
+        .body(())
+        .unwrap()
+        .into_parts()
+        .0;
+    let (mut server, key) =
+        Connection::upgrade_from_http1(Config::server(), head.clone(), value.as_bytes(), now)
+            .unwrap();
+    let resp = http::Response::new(()).into_parts().0;
+    server.send_response(key, &resp, false).unwrap();
+    server
+        .send_data(key, Bytes::from(vec![7u8; 60_000]), true)
+        .unwrap();
+    let is_data = |f: &pullhttp_proto::h2::frame::Frame| {
+        matches!(f, pullhttp_proto::h2::frame::Frame::Data(_))
+    };
+    let first = written_frames(&mut server);
+    assert!(
+        !first.is_empty(),
+        "SETTINGS and the response HEADERS go at once"
+    );
+    assert!(
+        !first.iter().any(is_data),
+        "no DATA before the preface: {first:?}"
+    );
+    // The client's preface and SETTINGS arrive: the body follows.
+    let mut h1 = pullhttp_proto::h1::Connection::new(pullhttp_proto::h1::Config::client(), now);
+    let ckey = h1.send_request(&head, true).unwrap();
+    let mut client =
+        Connection::client_upgrade_from_http1(client_config, ckey, &head, now).unwrap();
+    transfer(&mut client, &mut server, now, usize::MAX);
+    let data: usize = written_frames(&mut server)
+        .iter()
+        .map(|f| match f {
+            pullhttp_proto::h2::frame::Frame::Data(d) => d.data.len(),
+            _ => 0,
+        })
+        .sum();
+    assert_eq!(data, 60_000);
+}
+
 #[test]
 fn h2c_upgrade_client_and_server_continue_the_request_on_stream_1() {
     let now = Instant::now();

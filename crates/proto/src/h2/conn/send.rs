@@ -87,7 +87,11 @@ impl Connection {
 
     /// Generates DATA (and trailers) while the output queue is below its low-water mark.
     pub(super) fn fill_output(&mut self) {
-        if self.phase == Phase::Closed {
+        // No DATA before the client's preface. Only an h2c upgrade has a stream then (its
+        // response may be ready before the client has read the 101), and curl keeps at
+        // most 32 KiB of what follows the 101 in the read that brings it: a full first
+        // window of DATA behind it fails its upgrade ("connection buffer size is too small").
+        if matches!(self.phase, Phase::Closed | Phase::AwaitPreface) {
             return;
         }
         let max_frame = self.peer.max_frame_size as usize;
