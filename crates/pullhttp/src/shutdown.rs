@@ -52,13 +52,13 @@ impl ShutdownHandle {
         self.shared.requested.load(Ordering::Acquire)
     }
 
-    /// Registers the task to wake, then reports whether shutdown was requested.
-    pub(crate) fn poll_requested(&self, cx: &mut Context<'_>) -> bool {
+    /// Registers the task to wake on a request. The caller reads the flags after it (the
+    /// order that loses no wake-up, see the module docs).
+    pub(crate) fn register(&self, cx: &mut Context<'_>) {
         if let Ok(mut slot) = self.shared.waker.lock() {
             if !slot.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
                 *slot = Some(cx.waker().clone());
             }
         }
-        self.is_requested()
     }
 }

@@ -314,63 +314,73 @@ pub(crate) enum Encoder {
 }
 
 impl Encoder {
-    /// Writes the framing before a data chunk into `head`, returning the payload to queue
-    /// after it; `Err` if it exceeds `Content-Length`.
-    pub(crate) fn frame(&mut self, data: &Bytes, head: &mut BytesMut) -> Result<(), &'static str> {
+    /// Counts `len` octets of data against the framing; `Err` if they exceed
+    /// `Content-Length` or the message has no body.
+    pub(crate) fn count(&mut self, len: usize) -> Result<(), &'static str> {
         match self {
             Encoder::Length(n) => {
-                let len = data.len() as u64;
+                let len = len as u64;
                 if len > *n {
                     return Err("more data than Content-Length");
                 }
                 *n -= len;
                 Ok(())
             }
-            Encoder::Chunked if data.is_empty() => Ok(()),
-            Encoder::Chunked => {
-                head.put_slice(format!("{:x}\r\n", data.len()).as_bytes());
-                Ok(())
-            }
-            Encoder::Close => Ok(()),
-            Encoder::Empty if data.is_empty() => Ok(()),
-            Encoder::Empty => Err("this response has no body"),
+            Encoder::Empty if len > 0 => Err("this response has no body"),
+            Encoder::Chunked | Encoder::Close | Encoder::Empty => Ok(()),
         }
     }
 
-    /// The octets that follow a data chunk (CRLF for chunked).
-    pub(crate) fn after(&self, data: &Bytes) -> &'static [u8] {
-        if matches!(self, Encoder::Chunked) && !data.is_empty() {
+    /// Writes what goes before `len` octets of data (a chunk's size line).
+    pub(crate) fn write_before(&self, len: usize, dst: &mut BytesMut) {
+        if *self == Encoder::Chunked && len > 0 {
+            put_hex(len, dst);
+            dst.put_slice(b"\r\n");
+        }
+    }
+
+    /// The octets that follow `len` octets of data (CRLF for a chunk).
+    pub(crate) fn after(&self, len: usize) -> &'static [u8] {
+        if *self == Encoder::Chunked && len > 0 {
             b"\r\n"
         } else {
             b""
         }
     }
 
-    /// Writes the end of the body (the last chunk and trailers); `Err` when `Content-Length`
-    /// is not reached or trailers cannot be sent.
-    pub(crate) fn finish(
-        &self,
-        trailers: Option<&HeaderMap>,
-        dst: &mut BytesMut,
-    ) -> Result<(), &'static str> {
+    /// Whether the body may end here (with `trailers`): `Err` when `Content-Length` is not
+    /// reached or trailers cannot be sent.
+    pub(crate) fn check_end(&self, trailers: Option<&HeaderMap>) -> Result<(), &'static str> {
         match self {
-            Encoder::Chunked => {
-                dst.put_slice(b"0\r\n");
-                if let Some(trailers) = trailers {
-                    for (name, value) in trailers {
-                        dst.put_slice(name.as_str().as_bytes());
-                        dst.put_slice(b": ");
-                        dst.put_slice(value.as_bytes());
-                        dst.put_slice(b"\r\n");
-                    }
-                }
-                dst.put_slice(b"\r\n");
-                Ok(())
-            }
+            Encoder::Chunked => Ok(()),
             _ if trailers.is_some_and(|t| !t.is_empty()) => Err("trailers need chunked framing"),
             Encoder::Length(n) if *n > 0 => Err("less data than Content-Length"),
             _ => Ok(()),
         }
+    }
+
+    /// Writes the end of the body (the last chunk and trailers), once
+    /// [`check_end`](Self::check_end) allowed it.
+    pub(crate) fn write_end(&self, trailers: Option<&HeaderMap>, dst: &mut BytesMut) {
+        if *self != Encoder::Chunked {
+            return;
+        }
+        dst.put_slice(b"0\r\n");
+        for (name, value) in trailers.into_iter().flatten() {
+            dst.put_slice(name.as_str().as_bytes());
+            dst.put_slice(b": ");
+            dst.put_slice(value.as_bytes());
+            dst.put_slice(b"\r\n");
+        }
+        dst.put_slice(b"\r\n");
+    }
+}
+
+/// Writes `n` in lowercase hexadecimal, without leading zeros.
+fn put_hex(n: usize, dst: &mut BytesMut) {
+    let digits = (usize::BITS - n.leading_zeros()).div_ceil(4).max(1);
+    for i in (0..digits).rev() {
+        dst.put_u8(b"0123456789abcdef"[(n >> (4 * i)) & 0xf]);
     }
 }
 

@@ -12,14 +12,15 @@
 //! chunk framing alike; a bare CR is always an error. Leniency for real servers, responses
 //! only: obs-fold is replaced by a space (§5.2) and whitespace before the colon is accepted.
 //!
-//! Field values are zero-copy slices of the received head. The original case and order of
+//! Field values are zero-copy slices of one copy of the received head, made in the
+//! connection's [`HeadArena`]. The original case and order of
 //! field names is kept in a [`HeaderCase`] extension when the configuration asks for it
 //! (`Config::preserve_header_case`; off by default, as in hyper: the extension costs an
 //! allocation or two and a map per head, about a tenth of a small keep-alive exchange).
 
 use std::mem::MaybeUninit;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use http::header::{CONNECTION, CONTENT_LENGTH, EXPECT, HOST, TRANSFER_ENCODING, UPGRADE};
 use http::{
     HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, Version, request, response,
@@ -47,6 +48,34 @@ impl HeaderCase {
     /// The names in order.
     pub fn names(&self) -> impl Iterator<Item = &[u8]> {
         self.0.iter().map(|b| &b[..])
+    }
+}
+
+/// Octets an arena chunk holds at least: a few typical heads (browsers send 400-800).
+const ARENA_CHUNK: usize = 2048;
+
+/// Where a connection copies the heads it receives: one chunk shared by the heads cut from
+/// it, reused in place once none of them is alive. Each head's fields are slices of its copy;
+/// a fresh allocation per head (and the shared counter its first slice allocated) was two
+/// allocations of every exchange. A head the application keeps pins at most one chunk.
+#[derive(Debug, Default)]
+pub(crate) struct HeadArena(BytesMut);
+
+impl HeadArena {
+    /// A copy of `head` that shares the current chunk.
+    fn copy(&mut self, head: &[u8]) -> Bytes {
+        if self.0.capacity() < head.len() {
+            self.0.reserve(head.len().max(ARENA_CHUNK));
+        }
+        self.0.extend_from_slice(head);
+        self.0.split().freeze()
+    }
+
+    /// Lets go of the current chunk (an idle connection keeps none).
+    pub(crate) fn release(&mut self) {
+        if self.0.capacity() > 0 {
+            self.0 = BytesMut::new();
+        }
     }
 }
 
@@ -172,11 +201,21 @@ fn map_httparse(e: httparse::Error, buf: &[u8]) -> ParseError {
 
 /// The comma-separated members of every field named `name`, trimmed, empty ones skipped.
 fn list_members<'a>(map: &'a HeaderMap, name: &HeaderName) -> impl Iterator<Item = &'a [u8]> {
-    map.get_all(name)
-        .iter()
-        .flat_map(|v| v.as_bytes().split(|&b| b == b','))
+    map.get_all(name).iter().flat_map(members)
+}
+
+/// The comma-separated members of one field value, trimmed, empty ones skipped.
+fn members(value: &HeaderValue) -> impl Iterator<Item = &[u8]> {
+    value
+        .as_bytes()
+        .split(|&b| b == b',')
         .map(trim)
         .filter(|m| !m.is_empty())
+}
+
+/// True if the list in `value` holds `token` (case-insensitive).
+pub(crate) fn lists_token(value: &HeaderValue, token: &[u8]) -> bool {
+    members(value).any(|m| m.eq_ignore_ascii_case(token))
 }
 
 fn trim(s: &[u8]) -> &[u8] {
@@ -192,8 +231,20 @@ fn trim(s: &[u8]) -> &[u8] {
 }
 
 /// True if the `Connection` field lists `token`.
-pub(crate) fn has_connection_token(map: &HeaderMap, token: &[u8]) -> bool {
-    list_members(map, &CONNECTION).any(|m| m.eq_ignore_ascii_case(token))
+fn has_connection_token(map: &HeaderMap, token: &[u8]) -> bool {
+    map.get_all(CONNECTION)
+        .iter()
+        .any(|v| lists_token(v, token))
+}
+
+/// `1*DIGIT` as a number; `None` when empty, not all digits, or past `u64`.
+pub(crate) fn decimal(digits: &[u8]) -> Option<u64> {
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    digits.iter().try_fold(0u64, |n, &d| {
+        n.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+    })
 }
 
 /// `Content-Length` (§6.3): `1*DIGIT`, repeats only when identical.
@@ -204,14 +255,7 @@ fn content_length(map: &HeaderMap) -> Result<Option<u64>, ParseError> {
         .iter()
         .flat_map(|v| v.as_bytes().split(|&b| b == b','))
     {
-        let member = trim(member);
-        if member.is_empty() || !member.iter().all(u8::is_ascii_digit) {
-            return Err(ParseError::InvalidContentLength);
-        }
-        let n = member.iter().try_fold(0u64, |n, &d| {
-            n.checked_mul(10)?.checked_add(u64::from(d - b'0'))
-        });
-        let n = n.ok_or(ParseError::InvalidContentLength)?;
+        let n = decimal(trim(member)).ok_or(ParseError::InvalidContentLength)?;
         if length.is_some_and(|l| l != n) {
             return Err(ParseError::InvalidContentLength);
         }
@@ -272,8 +316,9 @@ fn collect_fields(
     parsed: &[httparse::Header<'_>],
     fold_obs: bool,
     keep_case: bool,
+    arena: &mut HeadArena,
 ) -> Result<(Bytes, HeaderMap, Option<HeaderCase>, Seen), ParseError> {
-    let head = Bytes::copy_from_slice(&buf[..n]);
+    let head = arena.copy(&buf[..n]);
     let slice = |part: &[u8]| {
         let (at, len) = offset(buf, part);
         head.slice(at..at + len)
@@ -309,7 +354,8 @@ fn collect_fields(
 /// exchange).
 #[derive(Clone, Copy, Debug, Default)]
 struct Seen {
-    host: bool,
+    /// `Host` fields (counted: an HTTP/1.1 request must carry exactly one).
+    hosts: u8,
     content_length: bool,
     transfer_encoding: bool,
     connection: bool,
@@ -320,7 +366,8 @@ struct Seen {
 impl Seen {
     fn note(&mut self, name: &HeaderName) {
         let flag = if *name == HOST {
-            &mut self.host
+            self.hosts = self.hosts.saturating_add(1);
+            return;
         } else if *name == CONTENT_LENGTH {
             &mut self.content_length
         } else if *name == TRANSFER_ENCODING {
@@ -347,6 +394,7 @@ impl Seen {
 pub(crate) fn parse_request(
     buf: &[u8],
     limits: Limits,
+    arena: &mut HeadArena,
 ) -> Result<Option<(ParsedRequest, usize)>, ParseError> {
     let mut stack = [MaybeUninit::uninit(); STACK_FIELDS];
     let mut heap = Vec::new();
@@ -369,7 +417,7 @@ pub(crate) fn parse_request(
     };
     let path_pos = offset(buf, path.as_bytes());
     let (head_bytes, headers, case, seen) =
-        collect_fields(buf, n, req.headers, false, limits.keep_case)?;
+        collect_fields(buf, n, req.headers, false, limits.keep_case, arena)?;
     let uri = Uri::from_maybe_shared(head_bytes.slice(path_pos.0..path_pos.0 + path_pos.1))
         .map_err(|_| ParseError::Malformed("invalid request-target"))?;
     // §3.2: authority-form only for CONNECT (and always for it), asterisk-form only for
@@ -383,11 +431,7 @@ pub(crate) fn parse_request(
     if path == "*" && method != Method::OPTIONS {
         return Err(ParseError::Malformed("asterisk-form is for OPTIONS only"));
     }
-    let hosts = if seen.host {
-        headers.get_all(HOST).iter().count()
-    } else {
-        0
-    };
+    let hosts = seen.hosts;
     if (version == Version::HTTP_11 && hosts != 1) || hosts > 1 {
         return Err(ParseError::InvalidHost);
     }
@@ -483,6 +527,7 @@ pub(crate) fn parse_response(
     buf: &[u8],
     limits: Limits,
     method: &Method,
+    arena: &mut HeadArena,
 ) -> Result<Option<(ParsedResponse, usize)>, ParseError> {
     let mut stack = [MaybeUninit::uninit(); STACK_FIELDS];
     let mut heap = Vec::new();
@@ -503,7 +548,8 @@ pub(crate) fn parse_response(
     } else {
         Version::HTTP_11
     };
-    let (_, headers, case, seen) = collect_fields(buf, n, res.headers, true, limits.keep_case)?;
+    let (_, headers, case, seen) =
+        collect_fields(buf, n, res.headers, true, limits.keep_case, arena)?;
     let mut keep_alive = match version {
         Version::HTTP_10 => seen.connection_token(&headers, b"keep-alive"),
         _ => !seen.connection_token(&headers, b"close"),

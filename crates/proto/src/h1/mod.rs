@@ -38,11 +38,14 @@ pub(crate) mod fuzzing {
     }
 
     pub(crate) fn parse_request(buf: &[u8]) -> Result<Option<usize>, ParseError> {
-        Ok(head::parse_request(buf, limits())?.map(|(_, n)| n))
+        Ok(head::parse_request(buf, limits(), &mut Default::default())?.map(|(_, n)| n))
     }
 
     pub(crate) fn parse_response(buf: &[u8]) -> Result<Option<usize>, ParseError> {
-        Ok(head::parse_response(buf, limits(), &http::Method::GET)?.map(|(_, n)| n))
+        Ok(
+            head::parse_response(buf, limits(), &http::Method::GET, &mut Default::default())?
+                .map(|(_, n)| n),
+        )
     }
 
     pub(crate) fn decode_chunked(src: &[u8], piece: usize) -> Result<(Vec<u8>, bool), ParseError> {

@@ -27,15 +27,15 @@
 use std::collections::VecDeque;
 use std::time::Instant;
 
-use bytes::{Bytes, BytesMut};
-use http::header::{CONNECTION, CONTENT_LENGTH, DATE, EXPECT, HOST, TRANSFER_ENCODING};
+use bytes::{Buf, Bytes, BytesMut};
+use http::header::{CONNECTION, CONTENT_LENGTH, DATE, EXPECT, HOST, TRANSFER_ENCODING, UPGRADE};
 use http::{HeaderMap, HeaderValue, Method, StatusCode, Version, request, response};
 
 use super::body::{ChunkLimits, Decoded, Decoder, Encoder};
 use super::config::Config;
 use super::error::{Misuse, ParseError};
 use super::event::{ConnectionError, Event};
-use super::head::{self, Framing, HeaderCase, Limits, Upgrade, has_connection_token};
+use super::head::{self, Framing, HeadArena, HeaderCase, Limits, Upgrade, lists_token};
 use super::write;
 use crate::output::{Marker, OutQueue, release};
 use crate::{RequestKey, Role};
@@ -102,6 +102,8 @@ pub struct Connection {
     config: Config,
     id: u32,
     input: BytesMut,
+    /// Where received heads are copied (their fields are slices of the copy).
+    heads: HeadArena,
     out: OutQueue,
     events: VecDeque<Event>,
     read: Read,
@@ -124,6 +126,7 @@ impl Connection {
         Connection {
             id: crate::key::next_connection_id(),
             input: BytesMut::new(),
+            heads: HeadArena::default(),
             out: OutQueue::default(),
             events: VecDeque::new(),
             read: Read::Head,
@@ -204,6 +207,7 @@ impl Connection {
         if self.input.capacity() > 0 {
             self.input = BytesMut::new();
         }
+        self.heads.release();
         self.out.release_idle()
     }
 
@@ -479,7 +483,8 @@ impl Connection {
         if self.exchanges.len() >= self.config.pipeline_depth.max(1) || self.input.is_empty() {
             return false;
         }
-        let parsed = match head::parse_request(&self.input, self.limits()) {
+        let limits = self.limits();
+        let parsed = match head::parse_request(&self.input, limits, &mut self.heads) {
             Ok(None) => {
                 self.idle_deadline = None;
                 self.head_deadline
@@ -491,7 +496,7 @@ impl Connection {
                 return false;
             }
             Ok(Some((parsed, n))) => {
-                let _ = self.input.split_to(n);
+                self.input.advance(n);
                 parsed
             }
         };
@@ -547,7 +552,9 @@ impl Connection {
             return false;
         };
         let method = self.exchanges[index].method.clone();
-        let (parsed, n) = match head::parse_response(&self.input, self.limits(), &method) {
+        let limits = self.limits();
+        let (parsed, n) = match head::parse_response(&self.input, limits, &method, &mut self.heads)
+        {
             Ok(None) => return false,
             Err(e) => {
                 self.fail(e);
@@ -555,7 +562,7 @@ impl Connection {
             }
             Ok(Some(p)) => p,
         };
-        let _ = self.input.split_to(n);
+        self.input.advance(n);
         let ex = &mut self.exchanges[index];
         let (seq, status) = (ex.seq, parsed.head.status);
         let key = RequestKey::new(self.id, seq);
@@ -748,6 +755,20 @@ impl Connection {
         }
     }
 
+    /// Lets `write` encode octets of exchange `index`: straight into the output if it is the
+    /// writer (no buffer of their own), else into its own buffer (rule 1).
+    fn emit_with(&mut self, index: usize, write: impl FnOnce(&mut BytesMut)) {
+        if self.writer() == Some(index) {
+            write(self.out.buf());
+        } else {
+            let mut buf = BytesMut::new();
+            write(&mut buf);
+            if !buf.is_empty() {
+                self.exchanges[index].pending.push_back(buf.freeze());
+            }
+        }
+    }
+
     /// Octets queued for exchange `index` (its share of the send buffer).
     fn queued(&self, index: usize) -> usize {
         if self.writer() == Some(index) {
@@ -824,18 +845,14 @@ impl Connection {
             || status == StatusCode::NO_CONTENT
             || status == StatusCode::NOT_MODIFIED
             || ex.method == Method::HEAD;
-        let user_length = head
-            .headers
-            .get(CONTENT_LENGTH)
-            .map(parse_length)
-            .transpose()?;
-        let user_chunked = head.headers.get(TRANSFER_ENCODING).is_some();
+        let own = Own::scan(&head.headers);
+        let user_length = own.length.map(parse_length).transpose()?;
         let mut extra: Vec<(&'static str, HeaderValue)> = Vec::new();
         let encoder = if no_body {
             Encoder::Empty
         } else if let Some(n) = user_length {
             Encoder::Length(n)
-        } else if user_chunked {
+        } else if own.transfer_encoding {
             Encoder::Chunked
         } else if end_stream {
             extra.push(("content-length", HeaderValue::from_static("0")));
@@ -858,34 +875,22 @@ impl Connection {
             self.keep_alive &= fits;
         }
         // The application's own `Connection: close` ends the connection after this exchange.
-        if has_connection_token(&head.headers, b"close") {
+        if own.close {
             self.keep_alive = false;
         }
         let keep_alive = self.keep_alive && ex.keep_alive && !upgrading;
-        if !keep_alive && !upgrading && !has_connection_token(&head.headers, b"close") {
+        if !keep_alive && !upgrading && !own.close {
             extra.push(("connection", HeaderValue::from_static("close")));
-        } else if keep_alive
-            && ex.version == Version::HTTP_10
-            && !head.headers.contains_key(CONNECTION)
-        {
+        } else if keep_alive && ex.version == Version::HTTP_10 && !own.connection {
             extra.push(("connection", HeaderValue::from_static("keep-alive")));
         }
-        if let Some(date) = self
-            .date
-            .clone()
-            .filter(|_| !head.headers.contains_key(DATE))
-        {
+        if let Some(date) = self.date.clone().filter(|_| !own.date) {
             extra.push(("date", date));
         }
-        let mut buf = BytesMut::new();
-        write::response_head(
-            status,
-            &head.headers,
-            head.extensions.get::<HeaderCase>(),
-            &extra,
-            &mut buf,
-        );
-        self.emit(index, buf.freeze());
+        let case = head.extensions.get::<HeaderCase>();
+        self.emit_with(index, |dst| {
+            write::response_head(status, &head.headers, case, &extra, dst);
+        });
         if upgrading {
             self.exchanges[index].read_done = true;
             self.exchanges[index].write = Write::Done;
@@ -923,15 +928,10 @@ impl Connection {
         if ex.write != Write::Head || ex.version != Version::HTTP_11 {
             return Err(Misuse::InvalidState("no informational response possible"));
         }
-        let mut buf = BytesMut::new();
-        write::response_head(
-            head.status,
-            &head.headers,
-            head.extensions.get::<HeaderCase>(),
-            &[],
-            &mut buf,
-        );
-        self.emit(index, buf.freeze());
+        let case = head.extensions.get::<HeaderCase>();
+        self.emit_with(index, |dst| {
+            write::response_head(head.status, &head.headers, case, &[], dst);
+        });
         Ok(())
     }
 
@@ -974,20 +974,17 @@ impl Connection {
         if self.exchanges.len() >= self.config.pipeline_depth.max(1) {
             return Err(Misuse::Busy);
         }
+        let own = Own::scan(&head.headers);
         let mut extra: Vec<(&'static str, HeaderValue)> = Vec::new();
-        if !head.headers.contains_key(HOST) {
+        if !own.host {
             let host = head.uri.authority().map_or("", |a| a.as_str());
             let value = HeaderValue::from_str(host).map_err(|_| Misuse::InvalidHead("host"))?;
             extra.push(("host", value));
         }
-        let user_length = head
-            .headers
-            .get(CONTENT_LENGTH)
-            .map(parse_length)
-            .transpose()?;
+        let user_length = own.length.map(parse_length).transpose()?;
         let encoder = if let Some(n) = user_length {
             Encoder::Length(n)
-        } else if head.headers.contains_key(TRANSFER_ENCODING) {
+        } else if own.transfer_encoding {
             Encoder::Chunked
         } else if end_stream {
             if matches!(head.method, Method::POST | Method::PUT | Method::PATCH) {
@@ -1001,13 +998,10 @@ impl Connection {
         let upgrade = if head.method == Method::CONNECT {
             Some(Upgrade::Connect)
         } else {
-            head.headers
-                .get(http::header::UPGRADE)
-                .map(|u| Upgrade::Protocol(u.clone()))
+            own.upgrade.map(|u| Upgrade::Protocol(u.clone()))
         };
-        let expect = head
-            .headers
-            .get(EXPECT)
+        let expect = own
+            .expect
             .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
         let seq = self.next_seq;
         self.next_seq += 1;
@@ -1038,18 +1032,18 @@ impl Connection {
             self.continue_deadline = Some(self.now + self.config.continue_timeout);
         }
         let index = self.exchanges.len() - 1;
-        let mut buf = BytesMut::new();
         let case = head.extensions.get::<HeaderCase>();
-        write::request_head(
-            &head.method,
-            &head.uri,
-            version,
-            &head.headers,
-            case,
-            &extra,
-            &mut buf,
-        );
-        self.emit(index, buf.freeze());
+        self.emit_with(index, |dst| {
+            write::request_head(
+                &head.method,
+                &head.uri,
+                version,
+                &head.headers,
+                case,
+                &extra,
+                dst,
+            );
+        });
         if end_stream || encoder == Encoder::Length(0) {
             self.finish_message(index);
         }
@@ -1096,34 +1090,27 @@ impl Connection {
         let accepted = data.len().min(room);
         let partial = accepted < data.len();
         let ends = end_stream && !partial;
-        let data = data.slice(..accepted);
-        if partial {
+        let data = if partial {
             ex.wants_writable = true;
-        }
+            data.slice(..accepted)
+        } else {
+            data
+        };
         if ex.expect == Expect::Waiting {
             ex.held.push_back((data, ends));
             return Ok(accepted);
         }
-        let mut framing = BytesMut::new();
-        encoder
-            .frame(&data, &mut framing)
-            .map_err(Misuse::InvalidState)?;
+        encoder.count(data.len()).map_err(Misuse::InvalidState)?;
         if ends {
-            let mut check = BytesMut::new();
-            encoder
-                .finish(None, &mut check)
-                .map_err(Misuse::InvalidState)?;
+            encoder.check_end(None).map_err(Misuse::InvalidState)?;
         }
-        let after = encoder.after(&data);
         self.exchanges[index].write = Write::Body(encoder);
-        self.emit(index, framing.freeze());
+        let len = data.len();
+        self.emit_with(index, |dst| encoder.write_before(len, dst));
         self.emit(index, data);
-        self.emit(index, Bytes::from_static(after));
+        self.emit(index, Bytes::from_static(encoder.after(len)));
         if ends {
-            let mut tail = BytesMut::new();
-            // Checked above that finishing is valid.
-            let _ = encoder.finish(None, &mut tail);
-            self.emit(index, tail.freeze());
+            self.emit_with(index, |dst| encoder.write_end(None, dst));
             if encoder == Encoder::Close {
                 self.keep_alive = false;
             }
@@ -1141,11 +1128,9 @@ impl Connection {
                 "trailers need a chunked body in progress",
             ));
         }
-        let mut tail = BytesMut::new();
-        Encoder::Chunked
-            .finish(Some(&trailers), &mut tail)
-            .map_err(Misuse::InvalidState)?;
-        self.emit(index, tail.freeze());
+        self.emit_with(index, |dst| {
+            Encoder::Chunked.write_end(Some(&trailers), dst)
+        });
         self.finish_message(index);
         Ok(())
     }
@@ -1157,11 +1142,52 @@ impl Connection {
     }
 }
 
+/// The fields of an outgoing head that the connection acts on, found in one pass over the
+/// map: a head holds few fields, and looking each of these up hashes its name (five or six
+/// lookups per message were a twentieth of a small keep-alive exchange).
+#[derive(Debug, Default)]
+struct Own<'a> {
+    /// The first `Content-Length`.
+    length: Option<&'a HeaderValue>,
+    transfer_encoding: bool,
+    /// Any `Connection` field.
+    connection: bool,
+    /// A `Connection` field lists `close`.
+    close: bool,
+    date: bool,
+    host: bool,
+    /// The first `Expect`.
+    expect: Option<&'a HeaderValue>,
+    /// The first `Upgrade`.
+    upgrade: Option<&'a HeaderValue>,
+}
+
+impl<'a> Own<'a> {
+    fn scan(headers: &'a HeaderMap) -> Self {
+        let mut own = Own::default();
+        for (name, value) in headers {
+            if *name == CONTENT_LENGTH {
+                own.length.get_or_insert(value);
+            } else if *name == TRANSFER_ENCODING {
+                own.transfer_encoding = true;
+            } else if *name == CONNECTION {
+                own.connection = true;
+                own.close |= lists_token(value, b"close");
+            } else if *name == DATE {
+                own.date = true;
+            } else if *name == HOST {
+                own.host = true;
+            } else if *name == EXPECT {
+                own.expect.get_or_insert(value);
+            } else if *name == UPGRADE {
+                own.upgrade.get_or_insert(value);
+            }
+        }
+        own
+    }
+}
+
+/// An outgoing `Content-Length`: digits, with surrounding whitespace allowed.
 fn parse_length(value: &HeaderValue) -> Result<u64, Misuse> {
-    let s = value
-        .to_str()
-        .map_err(|_| Misuse::InvalidHead("content-length"))?;
-    s.trim()
-        .parse()
-        .map_err(|_| Misuse::InvalidHead("content-length"))
+    head::decimal(value.as_bytes().trim_ascii()).ok_or(Misuse::InvalidHead("content-length"))
 }

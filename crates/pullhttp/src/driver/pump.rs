@@ -120,7 +120,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, P: Protocol> Driver<IO, P> {
                 self.closing = Some(None);
                 continue;
             }
-            if self.poll_shutdown_signal(cx) {
+            if self.shutdown_signal() {
                 // The core may have closed or queued a GOAWAY: look again.
                 continue;
             }
@@ -132,6 +132,12 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, P: Protocol> Driver<IO, P> {
                 continue;
             }
             if self.poll_timer(cx)?.is_ready() {
+                continue;
+            }
+            // About to wait: be woken by a shutdown request, and act on one that came in
+            // meanwhile (registered here rather than on every step: the lock costs).
+            self.shutdown.register(cx);
+            if self.shutdown_signal() {
                 continue;
             }
             if self.gather.take_yield() {
@@ -382,13 +388,24 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, P: Protocol> Driver<IO, P> {
             return Ok(Poll::Pending);
         };
         let at = tokio::time::Instant::from_std(deadline);
-        if self.transport.timer.deadline() != at {
-            self.transport.timer.as_mut().reset(at);
+        let timer = &mut self.transport.timer;
+        // Re-armed only for an earlier deadline: most moves are later ones (every request
+        // pushes the keep-alive deadline on), and re-arming tokio's timer each time was a
+        // fortieth of a small keep-alive exchange. A timer that fires before the deadline
+        // it now stands for is armed again below.
+        if at < timer.deadline() || timer.is_elapsed() {
+            timer.as_mut().reset(at);
         }
-        if self.transport.timer.as_mut().poll(cx).is_pending() {
+        if timer.as_mut().poll(cx).is_pending() {
             return Ok(Poll::Pending);
         }
         let now = super::now();
+        if deadline > now {
+            timer.as_mut().reset(at);
+            if timer.as_mut().poll(cx).is_pending() {
+                return Ok(Poll::Pending);
+            }
+        }
         if self.idle.at.is_some_and(|at| at <= now) {
             // Not idle (a stream still open, say): try again after the next wait.
             self.idle = IdleRelease {
@@ -410,11 +427,11 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, P: Protocol> Driver<IO, P> {
 
     /// Acts on a shutdown asked for through a [`ShutdownHandle`](crate::ShutdownHandle);
     /// true if it started one now.
-    fn poll_shutdown_signal(&mut self, cx: &mut Context<'_>) -> bool {
+    fn shutdown_signal(&mut self) -> bool {
         if self.transport.hard_close {
             return false;
         }
-        let requested = self.shutdown.poll_requested(cx);
+        let requested = self.shutdown.is_requested();
         if self.shutdown.is_aborted() {
             self.abrupt_shutdown(pullhttp_proto::h2::ErrorCode::NO_ERROR);
             true

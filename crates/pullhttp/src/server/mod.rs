@@ -362,6 +362,16 @@ struct Bodies {
     gate: BodyGate,
 }
 
+impl Bodies {
+    /// The client of `key` no longer waits for 100 Continue. Most connections never see
+    /// `Expect: 100-continue`, so the key is hashed only when some request did.
+    fn no_expect(&mut self, key: &RequestKey) {
+        if !self.expecting.is_empty() {
+            self.expecting.remove(key);
+        }
+    }
+}
+
 impl<IO> std::fmt::Debug for Connection<IO> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("server::Connection")
@@ -535,7 +545,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
             }
         }
         if let Event::Sent { key } | Event::Reset { key, .. } = &event {
-            self.bodies.expecting.remove(key);
+            self.bodies.no_expect(key);
             self.bodies.body_ended.remove(key);
             if matches!(event, Event::Reset { .. }) {
                 self.bodies.trailers.remove(key);
@@ -686,7 +696,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
         head: &response::Parts,
         end_stream: bool,
     ) -> Result<(), Error> {
-        self.bodies.expecting.remove(&key);
+        self.bodies.no_expect(&key);
         self.driver
             .proto
             .core
@@ -709,7 +719,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
 
     /// HTTP/1.1: answers `Expect: 100-continue`.
     pub fn send_continue(&mut self, key: RequestKey) -> Result<(), Error> {
-        self.bodies.expecting.remove(&key);
+        self.bodies.no_expect(&key);
         self.driver.proto.core.ready()?.send_continue(key)
     }
 

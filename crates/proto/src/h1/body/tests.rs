@@ -182,16 +182,43 @@ fn close_delimited_body_ends_at_eof() {
 #[test]
 fn encoder_frames_chunks_and_checks_content_length() {
     let mut enc = Encoder::Chunked;
-    let mut head = BytesMut::new();
-    enc.frame(&"hello".into(), &mut head).unwrap();
-    assert_eq!(&head[..], b"5\r\n");
-    let mut tail = BytesMut::new();
+    let mut out = BytesMut::new();
+    enc.count(5).unwrap();
+    enc.write_before(5, &mut out);
+    out.extend_from_slice(b"hello");
+    out.extend_from_slice(enc.after(5));
     let mut trailers = HeaderMap::new();
     trailers.insert("x-sum", "9".parse().unwrap());
-    enc.finish(Some(&trailers), &mut tail).unwrap();
-    assert_eq!(&tail[..], b"0\r\nx-sum: 9\r\n\r\n");
+    enc.check_end(Some(&trailers)).unwrap();
+    enc.write_end(Some(&trailers), &mut out);
+    assert_eq!(&out[..], b"5\r\nhello\r\n0\r\nx-sum: 9\r\n\r\n");
     let mut enc = Encoder::Length(3);
-    assert!(enc.frame(&"abcd".into(), &mut BytesMut::new()).is_err());
-    enc.frame(&"ab".into(), &mut BytesMut::new()).unwrap();
-    assert!(enc.finish(None, &mut BytesMut::new()).is_err());
+    assert!(enc.count(4).is_err());
+    enc.count(2).unwrap();
+    assert!(enc.check_end(None).is_err());
+    assert!(enc.check_end(Some(&trailers)).is_err());
+    enc.count(1).unwrap();
+    enc.check_end(None).unwrap();
+    let mut none = BytesMut::new();
+    enc.write_before(1, &mut none);
+    enc.write_end(None, &mut none);
+    assert!(none.is_empty());
+    assert!(Encoder::Empty.count(1).is_err());
+}
+
+#[test]
+fn chunk_sizes_are_lowercase_hex_without_leading_zeros() {
+    for (len, line) in [
+        (1, "1"),
+        (15, "f"),
+        (16, "10"),
+        (255, "ff"),
+        (4096, "1000"),
+        (0xabcdef, "abcdef"),
+    ] {
+        let mut out = BytesMut::new();
+        Encoder::Chunked.write_before(len, &mut out);
+        assert_eq!(&out[..], format!("{line}\r\n").as_bytes());
+        assert_eq!(format!("{len:x}"), line);
+    }
 }

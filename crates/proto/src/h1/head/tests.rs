@@ -24,10 +24,12 @@ fn with(head: &[u8], at: usize, insert: &[u8]) -> Vec<u8> {
 
 #[test]
 fn fixtures_parse() {
-    let (req, n) = parse_request(REQUEST, limits()).unwrap().unwrap();
+    let (req, n) = parse_request(REQUEST, limits(), &mut HeadArena::default())
+        .unwrap()
+        .unwrap();
     assert_eq!(n, REQUEST.len());
     assert_eq!(req.head.headers.len(), 3);
-    let (res, n) = parse_response(RESPONSE, limits(), &Method::GET)
+    let (res, n) = parse_response(RESPONSE, limits(), &Method::GET, &mut HeadArena::default())
         .unwrap()
         .unwrap();
     assert_eq!(n, RESPONSE.len());
@@ -41,7 +43,7 @@ fn bare_cr_anywhere_is_refused() {
     // Up to the final CRLF, so the head stays whole after the insertion.
     for at in 0..REQUEST.len() - 2 {
         let input = with(REQUEST, at, b"\rX");
-        let got = parse_request(&input, limits());
+        let got = parse_request(&input, limits(), &mut HeadArena::default());
         assert!(
             got.is_err(),
             "request with a bare CR at {at}: {got:?} ({:?})",
@@ -50,7 +52,7 @@ fn bare_cr_anywhere_is_refused() {
     }
     for at in 0..RESPONSE.len() - 2 {
         let input = with(RESPONSE, at, b"\rX");
-        let got = parse_response(&input, limits(), &Method::GET);
+        let got = parse_response(&input, limits(), &Method::GET, &mut HeadArena::default());
         assert!(
             got.is_err(),
             "response with a bare CR at {at}: {got:?} ({:?})",
@@ -70,7 +72,7 @@ fn control_octets_in_values() {
         let input = with(REQUEST, value_at + 1, &[ctl]);
         assert!(
             matches!(
-                parse_request(&input, limits()),
+                parse_request(&input, limits(), &mut HeadArena::default()),
                 Err(ParseError::Malformed(_))
             ),
             "control octet {ctl:#04x}"
@@ -79,7 +81,9 @@ fn control_octets_in_values() {
     for ok in [b'\t', 0x80, 0xff] {
         let input = with(REQUEST, value_at + 1, &[ok]);
         assert!(
-            parse_request(&input, limits()).unwrap().is_some(),
+            parse_request(&input, limits(), &mut HeadArena::default())
+                .unwrap()
+                .is_some(),
             "{ok:#04x}"
         );
     }
@@ -97,10 +101,43 @@ fn many_fields_beyond_the_stack_slots() {
         max_headers: 200,
         ..limits()
     };
-    let (req, _) = parse_request(&head, wide).unwrap().unwrap();
+    let (req, _) = parse_request(&head, wide, &mut HeadArena::default())
+        .unwrap()
+        .unwrap();
     assert_eq!(req.head.headers.len(), 200);
     assert!(matches!(
-        parse_request(&head, limits()),
+        parse_request(&head, limits(), &mut HeadArena::default()),
         Err(ParseError::TooManyHeaders)
     ));
+}
+
+#[test]
+fn heads_kept_while_the_arena_refills_stay_intact() {
+    let mut arena = HeadArena::default();
+    let mut kept = Vec::new();
+    for i in 0..300 {
+        // Some long enough to need a chunk of their own.
+        let pad = "p".repeat(if i % 50 == 0 {
+            ARENA_CHUNK + 100
+        } else {
+            i % 7
+        });
+        let head =
+            format!("GET /item/{i}?{pad} HTTP/1.1\r\nHost: host-{i}\r\nX-N: {i}{pad}\r\n\r\n");
+        let (req, n) = parse_request(head.as_bytes(), limits(), &mut arena)
+            .unwrap()
+            .unwrap();
+        assert_eq!(n, head.len());
+        // Every third head is dropped at once, so chunks are cut from and reused.
+        if i % 3 != 0 {
+            kept.push((i, pad, req));
+        }
+    }
+    for (i, pad, req) in &kept {
+        assert_eq!(req.head.uri, format!("/item/{i}?{pad}").as_str());
+        assert_eq!(req.head.headers["host"], format!("host-{i}").as_str());
+        assert_eq!(req.head.headers["x-n"], format!("{i}{pad}").as_str());
+    }
+    arena.release();
+    assert_eq!(arena.0.capacity(), 0);
 }
