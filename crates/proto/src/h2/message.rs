@@ -208,11 +208,17 @@ impl SectionBuilder {
             return self.push_pseudo(pseudo, value);
         }
         self.regular_seen = true;
-        if name.iter().any(u8::is_ascii_uppercase) {
-            return Err(MessageError::UppercaseName);
-        }
-        let name = HeaderName::from_bytes(&name).map_err(|_| MessageError::InvalidName)?;
-        check_value(&value)?;
+        // One pass: `from_lowercase` refuses uppercase along with every other invalid octet.
+        let name = HeaderName::from_lowercase(&name).map_err(|_| {
+            if name.iter().any(u8::is_ascii_uppercase) {
+                MessageError::UppercaseName
+            } else {
+                MessageError::InvalidName
+            }
+        })?;
+        // NUL, CR and LF are refused with every other control octet by `HeaderValue`
+        // below; only the edges need a check of their own.
+        check_edges(&value)?;
         if is_connection_specific(&name) || (name == "te" && value != "trailers") {
             return Err(MessageError::ConnectionSpecific);
         }
@@ -370,10 +376,15 @@ fn build_request(
 
 /// §8.2.1: no NUL, CR, LF; no leading or trailing SP/HTAB.
 fn check_value(value: &[u8]) -> Result<(), MessageError> {
-    let bad_char = value.iter().any(|&b| b == 0 || b == b'\r' || b == b'\n');
-    let bad_edge =
-        matches!(value.first(), Some(b' ' | b'\t')) || matches!(value.last(), Some(b' ' | b'\t'));
-    if bad_char || bad_edge {
+    if value.iter().any(|&b| b == 0 || b == b'\r' || b == b'\n') {
+        return Err(MessageError::InvalidValue);
+    }
+    check_edges(value)
+}
+
+/// §8.2.1: no leading or trailing SP/HTAB.
+fn check_edges(value: &[u8]) -> Result<(), MessageError> {
+    if matches!(value.first(), Some(b' ' | b'\t')) || matches!(value.last(), Some(b' ' | b'\t')) {
         return Err(MessageError::InvalidValue);
     }
     Ok(())
@@ -477,4 +488,63 @@ impl RequestPseudo {
 /// `te` other than `trailers`, and `host` (carried as `:authority`).
 pub(crate) fn is_dropped_on_send(name: &HeaderName, value: &HeaderValue) -> bool {
     is_connection_specific(name) || (name == "te" && value != "trailers") || name == HOST
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request_with(name: &[u8], value: &[u8]) -> Result<(), MessageError> {
+        let mut section = SectionBuilder::new(SectionKind::Request);
+        for (n, v) in [
+            (&b":method"[..], &b"GET"[..]),
+            (b":scheme", b"https"),
+            (b":path", b"/"),
+            (name, value),
+        ] {
+            section.push(HeaderField {
+                name: Bytes::copy_from_slice(n),
+                value: Bytes::copy_from_slice(v),
+                never_indexed: false,
+            });
+        }
+        section.finish(false).map(|_| ())
+    }
+
+    #[test]
+    fn regular_fields_are_checked_octet_by_octet() {
+        assert_eq!(request_with(b"x-ok", b"a b\tc \x80\xff"), Ok(()));
+        for bad in [
+            &b"a\0b"[..],
+            b"a\rb",
+            b"a\nb",
+            b"a\x01b",
+            b"a\x7fb",
+            b" a",
+            b"a ",
+            b"\ta",
+            b"a\t",
+        ] {
+            assert_eq!(
+                request_with(b"x-bad", bad),
+                Err(MessageError::InvalidValue),
+                "{bad:?}"
+            );
+        }
+        assert_eq!(
+            request_with(b"X-Upper", b"v"),
+            Err(MessageError::UppercaseName)
+        );
+        for bad in [&b"x y"[..], b"x:y", b"", b"x\0"] {
+            assert_eq!(
+                request_with(bad, b"v"),
+                Err(MessageError::InvalidName),
+                "{bad:?}"
+            );
+        }
+        assert_eq!(
+            request_with(b"connection", b"close"),
+            Err(MessageError::ConnectionSpecific)
+        );
+    }
 }

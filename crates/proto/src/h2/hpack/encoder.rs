@@ -106,21 +106,40 @@ impl Hasher for PrehashedHasher {
 
 type PrehashedMap = HashMap<u64, u64, BuildHasherDefault<PrehashedHasher>>;
 
-/// FNV-1a over the name, a separator that cannot occur in a valid name, and the value.
+/// A hash of the name and (when given) the value, eight octets at a time with their lengths
+/// mixed in (FNV-1a, an octet at a time, was a thirtieth of a small HTTP/2 exchange). The
+/// tables hold only our own fields, and a collision costs a missed index, never a wrong one:
+/// [`Encoder::find_dynamic`] compares the entry it finds.
 fn field_hash(name: &[u8], value: Option<&[u8]>) -> u64 {
-    const PRIME: u64 = 0x0100_0000_01b3;
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut feed = |bytes: &[u8]| {
-        for &b in bytes {
-            hash = (hash ^ u64::from(b)).wrapping_mul(PRIME);
-        }
-    };
-    feed(name);
+    let mut hash = mix(0x243f_6a88_85a3_08d3, name.len() as u64);
+    hash = feed(hash, name);
     if let Some(value) = value {
-        feed(b"\n");
-        feed(value);
+        hash = mix(hash, (value.len() as u64) | 1 << 63);
+        hash = feed(hash, value);
     }
     hash
+}
+
+fn feed(mut hash: u64, bytes: &[u8]) -> u64 {
+    let mut words = bytes.chunks_exact(8);
+    for chunk in &mut words {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        hash = mix(hash, u64::from_le_bytes(word));
+    }
+    let rest = words.remainder();
+    if !rest.is_empty() {
+        let mut word = [0u8; 8];
+        word[..rest.len()].copy_from_slice(rest);
+        hash = mix(hash, u64::from_le_bytes(word));
+    }
+    hash
+}
+
+fn mix(hash: u64, word: u64) -> u64 {
+    (hash ^ word)
+        .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+        .rotate_left(29)
 }
 
 /// The HPACK encoding context of one connection.
