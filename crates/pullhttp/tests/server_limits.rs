@@ -93,3 +93,49 @@ async fn keep_alive_ping_closes_a_peer_that_stops_answering() {
     );
     drop(a);
 }
+
+/// The driver re-arms its one timer only for an earlier deadline: a timer armed for an
+/// older, earlier deadline fires first and must be re-armed, not taken as the deadline.
+#[tokio::test(start_paused = true)]
+async fn idle_keep_alive_closes_a_full_timeout_after_the_last_response() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (mut a, b) = tokio::io::duplex(1 << 16);
+    let mut builder = Builder::new();
+    builder.http1().keep_alive_timeout = Duration::from_secs(10);
+    builder.http1().header_read_timeout = Duration::from_secs(30);
+    let mut conn = builder.handshake(b);
+    let server = tokio::spawn(async move {
+        let head = http::Response::new(()).into_parts().0;
+        let mut answered = Vec::new();
+        loop {
+            match conn.next_event().await {
+                Ok(Some(Event::Request { key, .. })) => {
+                    conn.send_response(key, &head, true).unwrap();
+                    answered.push(tokio::time::Instant::now());
+                }
+                Ok(Some(_)) => {}
+                Ok(None) | Err(_) => return answered,
+            }
+        }
+    });
+    let started = tokio::time::Instant::now();
+    let mut buf = [0u8; 1024];
+    for _ in 0..3 {
+        a.write_all(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+            .await
+            .unwrap();
+        let n = a.read(&mut buf).await.unwrap();
+        assert!(buf[..n].starts_with(b"HTTP/1.1 200 OK\r\n"));
+        // Each request comes 6 s after the last: past the first deadline's time, within
+        // each new one.
+        tokio::time::sleep(Duration::from_secs(6)).await;
+    }
+    // The connection closes 10 s after the third response: EOF on our side.
+    assert_eq!(a.read(&mut buf).await.unwrap(), 0);
+    let closed = tokio::time::Instant::now();
+    drop(a);
+    let answered = server.await.unwrap();
+    assert_eq!(answered.len(), 3);
+    assert_eq!(answered[2] - started, Duration::from_secs(12));
+    assert_eq!(closed - answered[2], Duration::from_secs(10));
+}

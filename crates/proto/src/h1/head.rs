@@ -51,8 +51,10 @@ impl HeaderCase {
     }
 }
 
-/// Octets an arena chunk holds at least: a few typical heads (browsers send 400-800).
-const ARENA_CHUNK: usize = 2048;
+/// Octets an arena chunk holds at least: several small heads. Larger heads get a chunk of
+/// the next power of two, so a following head of about the same size fits in it again. Kept
+/// small: every connection that served a request holds its chunk until it is idle a while.
+const ARENA_CHUNK: usize = 128;
 
 /// Where a connection copies the heads it receives: one chunk shared by the heads cut from
 /// it, reused in place once none of them is alive. Each head's fields are slices of its copy;
@@ -65,7 +67,8 @@ impl HeadArena {
     /// A copy of `head` that shares the current chunk.
     fn copy(&mut self, head: &[u8]) -> Bytes {
         if self.0.capacity() < head.len() {
-            self.0.reserve(head.len().max(ARENA_CHUNK));
+            self.0
+                .reserve(head.len().next_power_of_two().max(ARENA_CHUNK));
         }
         self.0.extend_from_slice(head);
         self.0.split().freeze()

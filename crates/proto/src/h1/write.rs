@@ -15,7 +15,7 @@ pub(crate) type Extra<'a> = &'a [(&'static str, HeaderValue)];
 
 /// Room reserved before a head is written: most heads fit, so the buffer rarely grows
 /// while fields are written (measuring the head first cost a pass over its fields).
-const HEAD_RESERVE: usize = 256;
+const HEAD_RESERVE: usize = 128;
 
 /// Writes a status line and fields.
 pub(crate) fn response_head(

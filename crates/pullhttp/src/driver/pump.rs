@@ -392,7 +392,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, P: Protocol> Driver<IO, P> {
         // Re-armed only for an earlier deadline: most moves are later ones (every request
         // pushes the keep-alive deadline on), and re-arming tokio's timer each time was a
         // fortieth of a small keep-alive exchange. A timer that fires before the deadline
-        // it now stands for is armed again below.
+        // it now stands for finds nothing due below, and the next call arms it again.
         if at < timer.deadline() || timer.is_elapsed() {
             timer.as_mut().reset(at);
         }
@@ -400,12 +400,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, P: Protocol> Driver<IO, P> {
             return Ok(Poll::Pending);
         }
         let now = super::now();
-        if deadline > now {
-            timer.as_mut().reset(at);
-            if timer.as_mut().poll(cx).is_pending() {
-                return Ok(Poll::Pending);
-            }
-        }
+
         if self.idle.at.is_some_and(|at| at <= now) {
             // Not idle (a stream still open, say): try again after the next wait.
             self.idle = IdleRelease {

@@ -479,7 +479,8 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> Connection<IO> {
             let Some(key) = event_key(&event) else {
                 return Poll::Ready(Ok(Some(event)));
             };
-            if self.admission.refused.contains(&key) {
+            // Refusals are rare (request credits exhausted): skip hashing the key otherwise.
+            if !self.admission.refused.is_empty() && self.admission.refused.contains(&key) {
                 if matches!(event, Event::Reset { .. }) {
                     self.admission.refused.remove(&key);
                 }
