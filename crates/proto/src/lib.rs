@@ -17,6 +17,7 @@
 
 #![forbid(unsafe_code)]
 
+mod arena;
 pub mod h1;
 pub mod h2;
 mod key;

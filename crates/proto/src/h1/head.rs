@@ -13,14 +13,14 @@
 //! only: obs-fold is replaced by a space (§5.2) and whitespace before the colon is accepted.
 //!
 //! Field values are zero-copy slices of one copy of the received head, made in the
-//! connection's [`HeadArena`]. The original case and order of
+//! connection's [`HeadArena`](crate::arena::Arena). The original case and order of
 //! field names is kept in a [`HeaderCase`] extension when the configuration asks for it
 //! (`Config::preserve_header_case`; off by default, as in hyper: the extension costs an
 //! allocation or two and a map per head, about a tenth of a small keep-alive exchange).
 
 use std::mem::MaybeUninit;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use http::header::{CONNECTION, CONTENT_LENGTH, EXPECT, HOST, TRANSFER_ENCODING, UPGRADE};
 use http::{
     HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, Version, request, response,
@@ -51,36 +51,10 @@ impl HeaderCase {
     }
 }
 
-/// Octets an arena chunk holds at least: several small heads. Larger heads get a chunk of
-/// the next power of two, so a following head of about the same size fits in it again. Kept
-/// small: every connection that served a request holds its chunk until it is idle a while.
-const ARENA_CHUNK: usize = 128;
-
-/// Where a connection copies the heads it receives: one chunk shared by the heads cut from
-/// it, reused in place once none of them is alive. Each head's fields are slices of its copy;
-/// a fresh allocation per head (and the shared counter its first slice allocated) was two
-/// allocations of every exchange. A head the application keeps pins at most one chunk.
-#[derive(Debug, Default)]
-pub(crate) struct HeadArena(BytesMut);
-
-impl HeadArena {
-    /// A copy of `head` that shares the current chunk.
-    fn copy(&mut self, head: &[u8]) -> Bytes {
-        if self.0.capacity() < head.len() {
-            self.0
-                .reserve(head.len().next_power_of_two().max(ARENA_CHUNK));
-        }
-        self.0.extend_from_slice(head);
-        self.0.split().freeze()
-    }
-
-    /// Lets go of the current chunk (an idle connection keeps none).
-    pub(crate) fn release(&mut self) {
-        if self.0.capacity() > 0 {
-            self.0 = BytesMut::new();
-        }
-    }
-}
+/// Where a connection copies the heads it receives (their fields are slices of the copy).
+/// Chunks of at least 128 octets: several small heads; kept small, as every connection that
+/// served a request holds its chunk until it has been idle a while.
+pub(crate) type HeadArena = crate::arena::Arena<128>;
 
 /// Size limits applied while parsing a head.
 #[derive(Clone, Copy, Debug)]

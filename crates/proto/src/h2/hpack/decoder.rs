@@ -28,6 +28,7 @@ use bytes::{Bytes, BytesMut};
 
 use super::table::{self, DynamicTable};
 use super::{DEFAULT_TABLE_SIZE, ENTRY_OVERHEAD, HeaderField, huffman, integer};
+use crate::arena::Arena;
 
 /// The default limit on a decoded header list: 16 KiB, matching the SETTINGS_MAX_HEADER_LIST_SIZE
 /// the connection advertises by default.
@@ -170,13 +171,13 @@ pub struct Decoder {
     size_update_required: bool,
     max_header_list_size: usize,
     failed: Option<DecoderError>,
-    /// Where Huffman strings that are not indexed are decoded, [`SCRATCH`] octets at a
-    /// time: each becomes a slice of it, and the allocation is reused once every slice is
-    /// dropped (a request's `:path` is such a string from nghttp2 and its kin).
-    scratch: BytesMut,
+    /// Where Huffman strings that are not indexed are decoded, in chunks of at least
+    /// [`SCRATCH`] octets: each becomes a slice of it, and the chunk is reused once every
+    /// slice is dropped (a request's `:path` is such a string from nghttp2 and its kin).
+    scratch: Arena<SCRATCH>,
 }
 
-/// Octets reserved at a time for decoding strings into the scratch buffer. Only strings
+/// The smallest chunk strings are decoded into (see [`Arena`]). Only strings
 /// that stay out of the dynamic table go there: a table entry pinning a shared chunk
 /// could make the table hold far more memory than its size says.
 const SCRATCH: usize = 512;
@@ -204,15 +205,13 @@ impl Decoder {
             size_update_required: false,
             max_header_list_size: DEFAULT_MAX_HEADER_LIST_SIZE,
             failed: None,
-            scratch: BytesMut::new(),
+            scratch: Arena::default(),
         }
     }
 
     /// Frees the scratch buffer (an idle connection's decoder then holds only its table).
     pub fn release_idle(&mut self) {
-        if self.scratch.capacity() > 0 {
-            self.scratch = BytesMut::new();
-        }
+        self.scratch.release();
     }
 
     /// Applies a newly acknowledged SETTINGS_HEADER_TABLE_SIZE. A value below the current
@@ -441,7 +440,7 @@ fn read_string(block: &mut Block<'_>) -> Result<StringRef, DecoderError> {
 fn materialise(
     block: &Block<'_>,
     s: StringRef,
-    scratch: Option<&mut BytesMut>,
+    scratch: Option<&mut Arena<SCRATCH>>,
 ) -> Result<Bytes, DecoderError> {
     if !s.huffman {
         return Ok(block.bytes.slice(s.start..s.end));
@@ -452,21 +451,14 @@ fn materialise(
         huffman::decode(src, &mut out)?;
         return Ok(out.freeze());
     };
-    let most = src.len() * 8 / 5 + 1;
-    if scratch.capacity() < most {
-        scratch.reserve(most.max(SCRATCH));
-    }
-    if let Err(e) = huffman::decode(src, scratch) {
-        scratch.clear();
-        return Err(e);
-    }
-    Ok(scratch.split().freeze())
+    // Huffman codes are at least 5 bits long.
+    scratch.fill(src.len() * 8 / 5 + 1, |dst| huffman::decode(src, dst))
 }
 
 fn materialise_name(
     block: &Block<'_>,
     name: Name,
-    scratch: Option<&mut BytesMut>,
+    scratch: Option<&mut Arena<SCRATCH>>,
 ) -> Result<Bytes, DecoderError> {
     match name {
         Name::Indexed(name) => Ok(name),
