@@ -21,7 +21,7 @@
 use std::mem::MaybeUninit;
 
 use bytes::Bytes;
-use http::header::{CONNECTION, CONTENT_LENGTH, EXPECT, HOST, TRANSFER_ENCODING, UPGRADE};
+use http::header::{CONNECTION, CONTENT_LENGTH, DATE, EXPECT, HOST, TRANSFER_ENCODING, UPGRADE};
 use http::{
     HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, Version, request, response,
 };
@@ -191,7 +191,7 @@ fn members(value: &HeaderValue) -> impl Iterator<Item = &[u8]> {
 }
 
 /// True if the list in `value` holds `token` (case-insensitive).
-pub(crate) fn lists_token(value: &HeaderValue, token: &[u8]) -> bool {
+fn lists_token(value: &HeaderValue, token: &[u8]) -> bool {
     members(value).any(|m| m.eq_ignore_ascii_case(token))
 }
 
@@ -294,7 +294,7 @@ fn collect_fields(
     fold_obs: bool,
     keep_case: bool,
     arena: &mut HeadArena,
-) -> Result<(Bytes, HeaderMap, Option<HeaderCase>, Seen), ParseError> {
+) -> Result<(Bytes, HeaderMap, Option<HeaderCase>), ParseError> {
     let head = arena.copy(&buf[..n]);
     let slice = |part: &[u8]| {
         let (at, len) = offset(buf, part);
@@ -302,11 +302,9 @@ fn collect_fields(
     };
     let mut map = HeaderMap::with_capacity(parsed.len());
     let mut case = keep_case.then(|| HeaderCase(Vec::with_capacity(parsed.len())));
-    let mut seen = Seen::default();
     for field in parsed {
         let name = HeaderName::from_bytes(field.name.as_bytes())
             .map_err(|_| ParseError::Malformed("invalid field name"))?;
-        seen.note(&name);
         let mut raw_value = slice(field.value);
         if fold_obs && raw_value.iter().any(|&b| b == b'\r' || b == b'\n') {
             let folded: Vec<u8> = raw_value
@@ -322,48 +320,67 @@ fn collect_fields(
             case.0.push(slice(field.name.as_bytes()));
         }
     }
-    Ok((head, map, case, seen))
+    Ok((head, map, case))
 }
 
-/// Which of the fields that decide a message's framing and the connection's fate a head
-/// holds, noted while its map is built: most heads hold few of them, and looking each up
-/// in the map hashes its name (six lookups were about a twentieth of a keep-alive
-/// exchange).
-#[derive(Clone, Copy, Debug, Default)]
-struct Seen {
+/// The fields of a head that decide its framing and the connection's fate, found in one
+/// pass over its map, for received and outgoing heads alike: a head holds few of them, and
+/// looking each up hashes its name (five or six lookups per message were a twentieth of a
+/// small keep-alive exchange).
+#[derive(Debug, Default)]
+pub(crate) struct Controls<'a> {
     /// `Host` fields (counted: an HTTP/1.1 request must carry exactly one).
-    hosts: u8,
-    content_length: bool,
-    transfer_encoding: bool,
-    connection: bool,
-    expect: bool,
-    upgrade: bool,
+    pub(crate) hosts: u8,
+    /// The first `Content-Length`.
+    pub(crate) content_length: Option<&'a HeaderValue>,
+    pub(crate) transfer_encoding: bool,
+    /// Any `Connection` field.
+    pub(crate) connection: bool,
+    /// A `Connection` field lists `close`.
+    pub(crate) close: bool,
+    pub(crate) date: bool,
+    /// The first `Expect`.
+    pub(crate) expect: Option<&'a HeaderValue>,
+    /// The first `Upgrade`.
+    pub(crate) upgrade: Option<&'a HeaderValue>,
 }
 
-impl Seen {
-    fn note(&mut self, name: &HeaderName) {
-        let flag = if *name == HOST {
-            self.hosts = self.hosts.saturating_add(1);
-            return;
-        } else if *name == CONTENT_LENGTH {
-            &mut self.content_length
-        } else if *name == TRANSFER_ENCODING {
-            &mut self.transfer_encoding
-        } else if *name == CONNECTION {
-            &mut self.connection
-        } else if *name == EXPECT {
-            &mut self.expect
-        } else if *name == UPGRADE {
-            &mut self.upgrade
-        } else {
-            return;
-        };
-        *flag = true;
+impl<'a> Controls<'a> {
+    pub(crate) fn scan(headers: &'a HeaderMap) -> Self {
+        let mut found = Controls::default();
+        for (name, value) in headers {
+            if *name == HOST {
+                found.hosts = found.hosts.saturating_add(1);
+            } else if *name == CONTENT_LENGTH {
+                found.content_length.get_or_insert(value);
+            } else if *name == TRANSFER_ENCODING {
+                found.transfer_encoding = true;
+            } else if *name == CONNECTION {
+                found.connection = true;
+                found.close |= lists_token(value, b"close");
+            } else if *name == DATE {
+                found.date = true;
+            } else if *name == EXPECT {
+                found.expect.get_or_insert(value);
+            } else if *name == UPGRADE {
+                found.upgrade.get_or_insert(value);
+            }
+        }
+        found
     }
 
-    /// Whether the `Connection` field lists `token`.
-    fn connection_token(self, map: &HeaderMap, token: &[u8]) -> bool {
-        self.connection && has_connection_token(map, token)
+    /// Whether a `Connection` field of `headers` (the map scanned) lists `token`.
+    fn connection_token(&self, headers: &HeaderMap, token: &[u8]) -> bool {
+        self.connection && has_connection_token(headers, token)
+    }
+
+    /// Keep-alive as the peer's head asks for it: HTTP/1.0 only with `keep-alive`, HTTP/1.1
+    /// unless `close`.
+    fn keep_alive(&self, headers: &HeaderMap, version: Version) -> bool {
+        match version {
+            Version::HTTP_10 => self.connection_token(headers, b"keep-alive"),
+            _ => !self.close,
+        }
     }
 }
 
@@ -393,7 +410,7 @@ pub(crate) fn parse_request(
         Version::HTTP_11
     };
     let path_pos = offset(buf, path.as_bytes());
-    let (head_bytes, headers, case, seen) =
+    let (head_bytes, headers, case) =
         collect_fields(buf, n, req.headers, false, limits.keep_case, arena)?;
     let uri = Uri::from_maybe_shared(head_bytes.slice(path_pos.0..path_pos.0 + path_pos.1))
         .map_err(|_| ParseError::Malformed("invalid request-target"))?;
@@ -408,21 +425,14 @@ pub(crate) fn parse_request(
     if path == "*" && method != Method::OPTIONS {
         return Err(ParseError::Malformed("asterisk-form is for OPTIONS only"));
     }
-    let hosts = seen.hosts;
+    let controls = Controls::scan(&headers);
+    let hosts = controls.hosts;
     if (version == Version::HTTP_11 && hosts != 1) || hosts > 1 {
         return Err(ParseError::InvalidHost);
     }
-    let framing = request_framing(&headers, version, seen)?;
-    let keep_alive = match version {
-        Version::HTTP_10 => seen.connection_token(&headers, b"keep-alive"),
-        _ => !seen.connection_token(&headers, b"close"),
-    };
-    let expect = if seen.expect {
-        headers.get(EXPECT)
-    } else {
-        None
-    };
-    let expect_continue = match expect {
+    let framing = request_framing(&headers, version, &controls)?;
+    let keep_alive = controls.keep_alive(&headers, version);
+    let expect_continue = match controls.expect {
         None => false,
         _ if version == Version::HTTP_10 => false,
         Some(v) if v.as_bytes().eq_ignore_ascii_case(b"100-continue") => true,
@@ -431,13 +441,8 @@ pub(crate) fn parse_request(
     let upgrade = if method == Method::CONNECT {
         Some(Upgrade::Connect)
     } else {
-        let upgrade = if seen.upgrade {
-            headers.get(UPGRADE)
-        } else {
-            None
-        };
-        match upgrade {
-            Some(proto) if seen.connection_token(&headers, b"upgrade") => {
+        match controls.upgrade {
+            Some(proto) if controls.connection_token(&headers, b"upgrade") => {
                 match headers.get("http2-settings") {
                     Some(settings) if proto.as_bytes().eq_ignore_ascii_case(b"h2c") => {
                         Some(Upgrade::H2c(settings.clone()))
@@ -471,10 +476,10 @@ pub(crate) fn parse_request(
 fn request_framing(
     headers: &HeaderMap,
     version: Version,
-    seen: Seen,
+    controls: &Controls<'_>,
 ) -> Result<Framing, ParseError> {
-    let has_te = seen.transfer_encoding;
-    if has_te && seen.content_length {
+    let has_te = controls.transfer_encoding;
+    if has_te && controls.content_length.is_some() {
         return Err(ParseError::TransferEncodingWithContentLength);
     }
     if has_te {
@@ -488,7 +493,7 @@ fn request_framing(
             Err(ParseError::InvalidTransferEncoding)
         };
     }
-    let length = if seen.content_length {
+    let length = if controls.content_length.is_some() {
         content_length(headers)?
     } else {
         None
@@ -525,12 +530,9 @@ pub(crate) fn parse_response(
     } else {
         Version::HTTP_11
     };
-    let (_, headers, case, seen) =
-        collect_fields(buf, n, res.headers, true, limits.keep_case, arena)?;
-    let mut keep_alive = match version {
-        Version::HTTP_10 => seen.connection_token(&headers, b"keep-alive"),
-        _ => !seen.connection_token(&headers, b"close"),
-    };
+    let (_, headers, case) = collect_fields(buf, n, res.headers, true, limits.keep_case, arena)?;
+    let controls = Controls::scan(&headers);
+    let mut keep_alive = controls.keep_alive(&headers, version);
     let framing = if status.is_informational()
         || status == StatusCode::NO_CONTENT
         || status == StatusCode::NOT_MODIFIED
@@ -538,8 +540,8 @@ pub(crate) fn parse_response(
         || (*method == Method::CONNECT && status.is_success())
     {
         Framing::Empty
-    } else if seen.transfer_encoding && version == Version::HTTP_11 {
-        if seen.content_length {
+    } else if controls.transfer_encoding && version == Version::HTTP_11 {
+        if controls.content_length.is_some() {
             // §6.1: Transfer-Encoding wins, and the connection is not reused.
             keep_alive = false;
         }
@@ -550,7 +552,7 @@ pub(crate) fn parse_response(
             Framing::Close
         }
     } else {
-        let length = if seen.content_length {
+        let length = if controls.content_length.is_some() {
             content_length(&headers)?
         } else {
             None

@@ -28,14 +28,14 @@ use std::collections::VecDeque;
 use std::time::Instant;
 
 use bytes::{Buf, Bytes, BytesMut};
-use http::header::{CONNECTION, CONTENT_LENGTH, DATE, EXPECT, HOST, TRANSFER_ENCODING, UPGRADE};
+
 use http::{HeaderMap, HeaderValue, Method, StatusCode, Version, request, response};
 
 use super::body::{ChunkLimits, Decoded, Decoder, Encoder};
 use super::config::Config;
 use super::error::{Misuse, ParseError};
 use super::event::{ConnectionError, Event};
-use super::head::{self, Framing, HeadArena, HeaderCase, Limits, Upgrade, lists_token};
+use super::head::{self, Controls, Framing, HeadArena, HeaderCase, Limits, Upgrade};
 use super::write;
 use crate::output::{Marker, OutQueue, release};
 use crate::{RequestKey, Role};
@@ -845,14 +845,14 @@ impl Connection {
             || status == StatusCode::NO_CONTENT
             || status == StatusCode::NOT_MODIFIED
             || ex.method == Method::HEAD;
-        let own = Own::scan(&head.headers);
-        let user_length = own.length.map(parse_length).transpose()?;
+        let controls = Controls::scan(&head.headers);
+        let user_length = controls.content_length.map(parse_length).transpose()?;
         let mut extra: Vec<(&'static str, HeaderValue)> = Vec::new();
         let encoder = if no_body {
             Encoder::Empty
         } else if let Some(n) = user_length {
             Encoder::Length(n)
-        } else if own.transfer_encoding {
+        } else if controls.transfer_encoding {
             Encoder::Chunked
         } else if end_stream {
             extra.push(("content-length", HeaderValue::from_static("0")));
@@ -875,16 +875,16 @@ impl Connection {
             self.keep_alive &= fits;
         }
         // The application's own `Connection: close` ends the connection after this exchange.
-        if own.close {
+        if controls.close {
             self.keep_alive = false;
         }
         let keep_alive = self.keep_alive && ex.keep_alive && !upgrading;
-        if !keep_alive && !upgrading && !own.close {
+        if !keep_alive && !upgrading && !controls.close {
             extra.push(("connection", HeaderValue::from_static("close")));
-        } else if keep_alive && ex.version == Version::HTTP_10 && !own.connection {
+        } else if keep_alive && ex.version == Version::HTTP_10 && !controls.connection {
             extra.push(("connection", HeaderValue::from_static("keep-alive")));
         }
-        if let Some(date) = self.date.clone().filter(|_| !own.date) {
+        if let Some(date) = self.date.clone().filter(|_| !controls.date) {
             extra.push(("date", date));
         }
         let case = head.extensions.get::<HeaderCase>();
@@ -974,17 +974,17 @@ impl Connection {
         if self.exchanges.len() >= self.config.pipeline_depth.max(1) {
             return Err(Misuse::Busy);
         }
-        let own = Own::scan(&head.headers);
+        let controls = Controls::scan(&head.headers);
         let mut extra: Vec<(&'static str, HeaderValue)> = Vec::new();
-        if !own.host {
+        if controls.hosts == 0 {
             let host = head.uri.authority().map_or("", |a| a.as_str());
             let value = HeaderValue::from_str(host).map_err(|_| Misuse::InvalidHead("host"))?;
             extra.push(("host", value));
         }
-        let user_length = own.length.map(parse_length).transpose()?;
+        let user_length = controls.content_length.map(parse_length).transpose()?;
         let encoder = if let Some(n) = user_length {
             Encoder::Length(n)
-        } else if own.transfer_encoding {
+        } else if controls.transfer_encoding {
             Encoder::Chunked
         } else if end_stream {
             if matches!(head.method, Method::POST | Method::PUT | Method::PATCH) {
@@ -998,9 +998,9 @@ impl Connection {
         let upgrade = if head.method == Method::CONNECT {
             Some(Upgrade::Connect)
         } else {
-            own.upgrade.map(|u| Upgrade::Protocol(u.clone()))
+            controls.upgrade.map(|u| Upgrade::Protocol(u.clone()))
         };
-        let expect = own
+        let expect = controls
             .expect
             .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
         let seq = self.next_seq;
@@ -1139,51 +1139,6 @@ impl Connection {
     pub fn abort(&mut self) {
         let error = (!self.exchanges.is_empty()).then_some(ConnectionError::Aborted);
         self.close(error);
-    }
-}
-
-/// The fields of an outgoing head that the connection acts on, found in one pass over the
-/// map: a head holds few fields, and looking each of these up hashes its name (five or six
-/// lookups per message were a twentieth of a small keep-alive exchange).
-#[derive(Debug, Default)]
-struct Own<'a> {
-    /// The first `Content-Length`.
-    length: Option<&'a HeaderValue>,
-    transfer_encoding: bool,
-    /// Any `Connection` field.
-    connection: bool,
-    /// A `Connection` field lists `close`.
-    close: bool,
-    date: bool,
-    host: bool,
-    /// The first `Expect`.
-    expect: Option<&'a HeaderValue>,
-    /// The first `Upgrade`.
-    upgrade: Option<&'a HeaderValue>,
-}
-
-impl<'a> Own<'a> {
-    fn scan(headers: &'a HeaderMap) -> Self {
-        let mut own = Own::default();
-        for (name, value) in headers {
-            if *name == CONTENT_LENGTH {
-                own.length.get_or_insert(value);
-            } else if *name == TRANSFER_ENCODING {
-                own.transfer_encoding = true;
-            } else if *name == CONNECTION {
-                own.connection = true;
-                own.close |= lists_token(value, b"close");
-            } else if *name == DATE {
-                own.date = true;
-            } else if *name == HOST {
-                own.host = true;
-            } else if *name == EXPECT {
-                own.expect.get_or_insert(value);
-            } else if *name == UPGRADE {
-                own.upgrade.get_or_insert(value);
-            }
-        }
-        own
     }
 }
 

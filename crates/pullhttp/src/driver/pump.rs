@@ -369,9 +369,10 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, P: Protocol> Driver<IO, P> {
     /// Arms the one timer for the nearest deadline; `Ready` if one fired.
     ///
     /// Reached only when nothing more can be done now (no event, output written or the
-    /// transport full, nothing to read), so it also arms the idle release: a connection that waits `RELEASE_AFTER` with no input
-    /// gives its buffers back (`Protocol::release_idle`). Not at once: a keep-alive
-    /// connection between two requests would free and allocate them again every time.
+    /// transport full, nothing to read), so it also arms the idle release: a connection
+    /// that waits `RELEASE_AFTER` with no input gives its buffers back
+    /// (`Protocol::release_idle`). Not at once: a keep-alive connection between two
+    /// requests would free and allocate them again every time.
     fn poll_timer(&mut self, cx: &mut Context<'_>) -> Result<Poll<()>, Error> {
         if !self.idle.released && self.idle.at.is_none() {
             self.idle.at = Some(super::now() + RELEASE_AFTER);
@@ -400,7 +401,6 @@ impl<IO: AsyncRead + AsyncWrite + Unpin, P: Protocol> Driver<IO, P> {
             return Ok(Poll::Pending);
         }
         let now = super::now();
-
         if self.idle.at.is_some_and(|at| at <= now) {
             // Not idle (a stream still open, say): try again after the next wait.
             self.idle = IdleRelease {
