@@ -148,6 +148,8 @@ pub(crate) enum Section {
     Request {
         head: Box<request::Parts>,
         content_length: Option<u64>,
+        /// The section holds a `priority` field (RFC 9218), so a lookup finds it.
+        priority: bool,
     },
     Response {
         head: Box<response::Parts>,
@@ -166,6 +168,31 @@ struct Pseudo {
     status: Option<Bytes>,
 }
 
+/// The last `:authority` a connection parsed. Clients send the same one on every request,
+/// and comparing its octets costs a fraction of parsing it again. It owns a copy of its
+/// octets (a slice of the received block would keep the whole read buffer alive), and an
+/// idle connection lets go of it.
+#[derive(Debug, Default)]
+pub(crate) struct LastAuthority(Option<Authority>);
+
+impl LastAuthority {
+    fn parse(&mut self, raw: Bytes) -> Result<Authority, MessageError> {
+        if let Some(last) = &self.0 {
+            if last.as_str().as_bytes() == &raw[..] {
+                return Ok(last.clone());
+            }
+        }
+        let parsed = Authority::from_maybe_shared(Bytes::copy_from_slice(&raw))
+            .map_err(|_| MessageError::InvalidTarget)?;
+        self.0 = Some(parsed.clone());
+        Ok(parsed)
+    }
+
+    pub(crate) fn release(&mut self) {
+        self.0 = None;
+    }
+}
+
 /// Collects the fields of one section as HPACK emits them; the first violation is kept and
 /// later fields are ignored (HPACK decoding itself must go on).
 pub(crate) struct SectionBuilder {
@@ -174,6 +201,10 @@ pub(crate) struct SectionBuilder {
     headers: HeaderMap,
     regular_seen: bool,
     content_length: Option<u64>,
+    /// Fields noted as they arrive, so that `finish` and the stream's setup look up only
+    /// those present (a `HeaderMap` lookup hashes the name, a comparison here does not).
+    host: bool,
+    priority: bool,
     error: Option<MessageError>,
 }
 
@@ -185,6 +216,8 @@ impl SectionBuilder {
             headers: HeaderMap::new(),
             regular_seen: false,
             content_length: None,
+            host: false,
+            priority: false,
             error: None,
         }
     }
@@ -231,6 +264,10 @@ impl SectionBuilder {
                 return Err(MessageError::InvalidContentLength);
             }
             self.content_length = Some(n);
+        } else if name == HOST {
+            self.host = true;
+        } else if name.as_str() == "priority" {
+            self.priority = true;
         }
         self.headers.append(name, value);
         Ok(())
@@ -263,7 +300,11 @@ impl SectionBuilder {
 
     /// Validates the whole section. `connect_protocol` says whether we advertised
     /// SETTINGS_ENABLE_CONNECT_PROTOCOL.
-    pub(crate) fn finish(self, connect_protocol: bool) -> Result<Section, MessageError> {
+    pub(crate) fn finish(
+        self,
+        connect_protocol: bool,
+        authority: &mut LastAuthority,
+    ) -> Result<Section, MessageError> {
         if let Some(error) = self.error {
             return Err(error);
         }
@@ -293,28 +334,33 @@ impl SectionBuilder {
             }
             SectionKind::Request => {
                 let content_length = self.content_length;
-                let head = build_request(self.pseudo, self.headers, connect_protocol)?;
+                let priority = self.priority;
+                let host = self.host;
+                let head =
+                    build_request(self.pseudo, self.headers, host, connect_protocol, authority)?;
                 Ok(Section::Request {
                     head: Box::new(head),
                     content_length,
+                    priority,
                 })
             }
         }
     }
 }
 
+/// `host` says whether `headers` holds a `Host` field.
 fn build_request(
     p: Pseudo,
     headers: HeaderMap,
+    host: bool,
     connect_protocol: bool,
+    last_authority: &mut LastAuthority,
 ) -> Result<request::Parts, MessageError> {
     let method = p.method.ok_or(MessageError::MissingPseudo(":method"))?;
     let method = Method::from_bytes(&method).map_err(|_| MessageError::InvalidTarget)?;
-    let authority = p
-        .authority
-        .map(|a| Authority::from_maybe_shared(a).map_err(|_| MessageError::InvalidTarget))
-        .transpose()?;
-    if let (Some(authority), Some(host)) = (&authority, headers.get(HOST)) {
+    let authority = p.authority.map(|a| last_authority.parse(a)).transpose()?;
+    let host = if host { headers.get(HOST) } else { None };
+    if let (Some(authority), Some(host)) = (&authority, host) {
         if !authority
             .as_str()
             .eq_ignore_ascii_case(host.to_str().unwrap_or(""))
@@ -353,10 +399,7 @@ fn build_request(
         let mut parts = http::uri::Parts::default();
         parts.scheme = Some(scheme);
         parts.path_and_query = Some(path);
-        let authority = authority.or_else(|| {
-            let host = headers.get(HOST)?;
-            Authority::try_from(host.as_bytes()).ok()
-        });
+        let authority = authority.or_else(|| Authority::try_from(host?.as_bytes()).ok());
         if authority.is_some() {
             parts.authority = authority;
         } else {
@@ -376,7 +419,9 @@ fn build_request(
 
 /// §8.2.1: no NUL, CR, LF; no leading or trailing SP/HTAB.
 fn check_value(value: &[u8]) -> Result<(), MessageError> {
-    if value.iter().any(|&b| b == 0 || b == b'\r' || b == b'\n') {
+    // One comparison per ordinary octet: only those up to CR can be one of the three.
+    let bad = |b: u8| b <= b'\r' && (b == 0 || b == b'\r' || b == b'\n');
+    if value.iter().any(|&b| bad(b)) {
         return Err(MessageError::InvalidValue);
     }
     check_edges(value)
@@ -494,21 +539,94 @@ pub(crate) fn is_dropped_on_send(name: &HeaderName, value: &HeaderValue) -> bool
 mod tests {
     use super::*;
 
-    fn request_with(name: &[u8], value: &[u8]) -> Result<(), MessageError> {
+    fn request(fields: &[(&[u8], &[u8])]) -> Result<Section, MessageError> {
         let mut section = SectionBuilder::new(SectionKind::Request);
-        for (n, v) in [
-            (&b":method"[..], &b"GET"[..]),
-            (b":scheme", b"https"),
-            (b":path", b"/"),
-            (name, value),
-        ] {
+        for (n, v) in fields {
             section.push(HeaderField {
                 name: Bytes::copy_from_slice(n),
                 value: Bytes::copy_from_slice(v),
                 never_indexed: false,
             });
         }
-        section.finish(false).map(|_| ())
+        section.finish(false, &mut LastAuthority::default())
+    }
+
+    fn request_with(name: &[u8], value: &[u8]) -> Result<(), MessageError> {
+        request(&[
+            (b":method", b"GET"),
+            (b":scheme", b"https"),
+            (b":path", b"/"),
+            (name, value),
+        ])
+        .map(|_| ())
+    }
+
+    fn target(section: Result<Section, MessageError>) -> Result<String, MessageError> {
+        match section? {
+            Section::Request { head, .. } => Ok(head.uri.to_string()),
+            other => panic!("not a request: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn host_must_match_the_authority_and_stands_in_for_a_missing_one() {
+        let with = |authority: Option<&[u8]>, host: Option<&[u8]>| {
+            let mut fields: Vec<(&[u8], &[u8])> = vec![
+                (b":method", b"GET"),
+                (b":scheme", b"https"),
+                (b":path", b"/x"),
+            ];
+            if let Some(a) = authority {
+                fields.push((b":authority", a));
+            }
+            fields.push((b"accept", b"*/*"));
+            if let Some(h) = host {
+                fields.push((b"host", h));
+            }
+            target(request(&fields))
+        };
+        assert_eq!(
+            with(Some(b"a.example"), Some(b"b.example")),
+            Err(MessageError::HostMismatch)
+        );
+        assert_eq!(
+            with(Some(b"a.example"), Some(b"A.Example")).as_deref(),
+            Ok("https://a.example/x")
+        );
+        assert_eq!(
+            with(None, Some(b"h.example:81")).as_deref(),
+            Ok("https://h.example:81/x")
+        );
+        assert_eq!(
+            with(Some(b"a.example"), None).as_deref(),
+            Ok("https://a.example/x")
+        );
+        assert_eq!(with(None, None).as_deref(), Ok("/x"));
+    }
+
+    #[test]
+    fn the_last_authority_is_reused_only_for_the_same_octets() {
+        let mut last = LastAuthority::default();
+        let block = Bytes::from_static(b"example.com:8080");
+        let first = last.parse(block.clone()).unwrap();
+        // The kept copy does not point into the received octets.
+        assert_ne!(first.as_str().as_ptr(), block.as_ptr());
+        let again = last
+            .parse(Bytes::copy_from_slice(b"example.com:8080"))
+            .unwrap();
+        assert_eq!(again.as_str().as_ptr(), first.as_str().as_ptr());
+        let other = last.parse(Bytes::from_static(b"other.example")).unwrap();
+        assert_eq!(other.as_str(), "other.example");
+        assert_eq!(
+            last.parse(Bytes::from_static(b"bad host")),
+            Err(MessageError::InvalidTarget)
+        );
+        // A refused authority does not replace the kept one.
+        let kept = last.parse(Bytes::from_static(b"other.example")).unwrap();
+        assert_eq!(kept.as_str().as_ptr(), other.as_str().as_ptr());
+        last.release();
+        let fresh = last.parse(Bytes::from_static(b"other.example")).unwrap();
+        assert_ne!(fresh.as_str().as_ptr(), other.as_str().as_ptr());
     }
 
     #[test]

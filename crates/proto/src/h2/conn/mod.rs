@@ -37,6 +37,7 @@ pub use settings::PeerSettings;
 
 use super::frame::{FrameReader, Settings, WindowUpdate};
 use super::hpack::{Decoder, Encoder};
+use super::message::LastAuthority;
 use super::{ErrorCode, StreamId};
 use crate::RequestKey;
 use crate::output::{Marker, OutQueue, release};
@@ -89,6 +90,8 @@ struct Codec {
     encoder: Encoder,
     /// Scratch for encoding field blocks.
     block: BytesMut,
+    /// The last `:authority` received, parsed.
+    authority: LastAuthority,
 }
 
 /// The misbehaviour budget (DESIGN.md §3).
@@ -200,6 +203,7 @@ impl Connection {
                 decoder,
                 encoder: Encoder::new(),
                 block: BytesMut::new(),
+                authority: LastAuthority::default(),
             },
             local: LocalSettings::new(),
             peer: PeerSettings::default(),
@@ -369,6 +373,7 @@ impl Connection {
             self.codec.block = BytesMut::new();
         }
         self.codec.decoder.release_idle();
+        self.codec.authority.release();
         self.streams.release_idle();
         self.scheduler.release_idle();
         self.out.release_idle()

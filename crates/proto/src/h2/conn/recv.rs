@@ -533,11 +533,12 @@ impl Connection {
         if f.is_self_dependent() {
             return self.stream_error(id, PeerError::SelfDependency, now);
         }
-        let (head, content_length) = match section {
+        let (head, content_length, priority) = match section {
             Ok(Section::Request {
                 head,
                 content_length,
-            }) => (head, content_length),
+                priority,
+            }) => (head, content_length, priority),
             Err(SectionError::TooLarge) => return self.reject_too_large(id, f.end_stream, now),
             Err(SectionError::Malformed(e)) => {
                 return self.stream_error(id, PeerError::Malformed(e), now);
@@ -569,7 +570,7 @@ impl Connection {
             return self.stream_error(id, e, now);
         }
         stream.send.head_request = head.method == Method::HEAD;
-        if let Some(p) = head.headers.get("priority") {
+        if let Some(p) = priority.then(|| head.headers.get("priority")).flatten() {
             stream.send.priority = Priority::parse(p.as_bytes());
         }
         self.streams.insert(stream);
@@ -731,7 +732,9 @@ impl Connection {
             Err(e) => return Err(SectionError::Compression(e)),
         }
         let connect = self.local.limits().enable_connect_protocol;
-        builder.finish(connect).map_err(SectionError::Malformed)
+        builder
+            .finish(connect, &mut self.codec.authority)
+            .map_err(SectionError::Malformed)
     }
 }
 

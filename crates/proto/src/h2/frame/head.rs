@@ -50,12 +50,20 @@ impl Head {
             "frame length {} over 24 bits",
             self.length
         );
+        // One copy of all nine octets: four small puts cost more than the frame's payload.
         let len = self.length.to_be_bytes();
-        dst.reserve(HEAD_LEN);
-        dst.put_slice(&len[1..]);
-        dst.put_u8(self.kind.as_u8());
-        dst.put_u8(self.flags);
-        dst.put_u32(self.stream_id.as_u32());
+        let id = self.stream_id.as_u32().to_be_bytes();
+        dst.put_slice(&[
+            len[1],
+            len[2],
+            len[3],
+            self.kind.as_u8(),
+            self.flags,
+            id[0],
+            id[1],
+            id[2],
+            id[3],
+        ]);
     }
 
     /// True when `flag` is set.

@@ -115,26 +115,35 @@ const fn build_accept() -> [bool; 256] {
     accept
 }
 
-/// Decodes a Huffman-coded string, appending the octets to `dst`.
+/// Decodes a Huffman-coded string, appending the octets to `dst` (on error, nothing).
 pub(super) fn decode(src: &[u8], dst: &mut BytesMut) -> Result<(), DecoderError> {
-    // The shortest code is 5 bits, so the output is at most 8/5 of the input.
-    dst.reserve(src.len() * 8 / 5 + 1);
+    let start = dst.len();
+    // The shortest code is 5 bits, so the output is at most 8/5 of the input: room for all
+    // of it is made once and the octets are stored by index (a `put_u8` per octet cost a
+    // call and a capacity check each), then the unused tail is cut.
+    dst.resize(start + src.len() * 8 / 5 + 1, 0);
+    let out = &mut dst[start..];
+    let mut n = 0;
     let mut state = 0usize;
     for &byte in src {
         for nibble in [byte >> 4, byte & 0x0f] {
             let entry = DECODE[state][usize::from(nibble)];
             if entry & FAIL != 0 {
+                dst.truncate(start);
                 return Err(DecoderError::HuffmanEos);
             }
             if entry & EMIT != 0 {
-                dst.put_u8(entry.to_le_bytes()[1]);
+                out[n] = entry.to_le_bytes()[1];
+                n += 1;
             }
             state = usize::from(entry.to_le_bytes()[0]);
         }
     }
     if ACCEPT[state] {
+        dst.truncate(start + n);
         Ok(())
     } else {
+        dst.truncate(start);
         Err(DecoderError::HuffmanPadding)
     }
 }
