@@ -168,6 +168,9 @@ struct Pseudo {
     status: Option<Bytes>,
 }
 
+/// The `Priority` field (RFC 9218 §5), named once: a `&str` key is parsed on every lookup.
+pub(crate) const PRIORITY_FIELD: HeaderName = HeaderName::from_static("priority");
+
 /// The last `:authority` a connection parsed. Clients send the same one on every request,
 /// and comparing its octets costs a fraction of parsing it again. It owns a copy of its
 /// octets (a slice of the received block would keep the whole read buffer alive), and an
@@ -266,7 +269,7 @@ impl SectionBuilder {
             self.content_length = Some(n);
         } else if name == HOST {
             self.host = true;
-        } else if name.as_str() == "priority" {
+        } else if name == PRIORITY_FIELD {
             self.priority = true;
         }
         self.headers.append(name, value);

@@ -13,7 +13,9 @@ use super::{Config, Connection, Phase, Role, SHUTDOWN_PING};
 use crate::RequestKey;
 use crate::h2::frame::{Ping, PushPromise, SettingId};
 use crate::h2::hpack::FieldRef;
-use crate::h2::message::{MessageError, PseudoHeader, RequestPseudo, is_dropped_on_send};
+use crate::h2::message::{
+    MessageError, PRIORITY_FIELD, PseudoHeader, RequestPseudo, is_dropped_on_send,
+};
 use crate::h2::{ErrorCode, StreamId};
 
 impl Connection {
@@ -58,7 +60,7 @@ impl Connection {
         );
         stream.send.phase = SendPhase::Body;
         stream.send.head_request = head.method == Method::HEAD;
-        if let Some(p) = head.headers.get("priority") {
+        if let Some(p) = head.headers.get(&PRIORITY_FIELD) {
             stream.send.priority = Priority::parse(p.as_bytes());
         }
         // A request opened with END_STREAM goes straight to half-closed (local): insert in

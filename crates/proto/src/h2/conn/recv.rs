@@ -22,7 +22,7 @@ use crate::h2::frame::{
     Settings, Unknown, WindowUpdate,
 };
 use crate::h2::hpack::DecoderError;
-use crate::h2::message::{MessageError, Section, SectionBuilder, SectionKind};
+use crate::h2::message::{MessageError, PRIORITY_FIELD, Section, SectionBuilder, SectionKind};
 use crate::h2::{ErrorCode, PeerError, StreamId};
 use crate::output::Marker;
 
@@ -570,7 +570,10 @@ impl Connection {
             return self.stream_error(id, e, now);
         }
         stream.send.head_request = head.method == Method::HEAD;
-        if let Some(p) = priority.then(|| head.headers.get("priority")).flatten() {
+        if let Some(p) = priority
+            .then(|| head.headers.get(&PRIORITY_FIELD))
+            .flatten()
+        {
             stream.send.priority = Priority::parse(p.as_bytes());
         }
         self.streams.insert(stream);
